@@ -1,0 +1,103 @@
+/**
+ * The message bus port: named, partitioned, append-only topics with consumer groups
+ * and committed offsets — Kafka's model, which the embedded bus copies so that the
+ * pipeline behaves the same on both and offsets can name archive objects.
+ */
+
+export const TOPICS = {
+  rawAlerts: "raw_alerts",
+  enrichedAlerts: "enriched_alerts",
+  /** Latest location per user, keyed by user id, for every instance's proximity index. */
+  userLocations: "user_locations",
+  deadLetters: "alerts_dlq",
+} as const;
+
+export interface OutgoingMessage {
+  /** Partitioning key: equal keys land on one partition, in order. */
+  key: string | null;
+  /** JSON text; null is a tombstone (e.g. "forget this user"). */
+  value: string | null;
+  headers?: Record<string, string>;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  /** Epoch milliseconds the message was appended. */
+  timestamp: number;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  messages: IncomingMessage[];
+}
+
+export interface TopicMessages {
+  topic: string;
+  messages: OutgoingMessage[];
+}
+
+export interface BatchContext {
+  /** Commits `nextOffset` (one past the last processed message) for this batch's partition. */
+  commit(nextOffset: number): Promise<void>;
+  /**
+   * Publishes the stage's output and commits its input in one step: both happen or
+   * neither (with Kafka, one transaction), so a crash between them cannot duplicate
+   * the output.
+   */
+  publishAndCommit(outputs: TopicMessages[], nextOffset: number): Promise<void>;
+  /** Aborted when the subscription stops; long handlers should give up early. */
+  signal: AbortSignal;
+}
+
+export interface SubscribeOptions {
+  groupId: string;
+  topic: string;
+  /** Where a group with no committed offset starts: the oldest message, or only new ones. */
+  fromBeginning: boolean;
+  /**
+   * Processes one batch of one partition. With `autoCommit` (the default) the offset
+   * after the batch is committed when this resolves; a throw commits nothing and the
+   * batch is delivered again.
+   */
+  handleBatch(batch: Batch, ctx: BatchContext): Promise<void>;
+  autoCommit?: boolean;
+  /**
+   * Called when this consumer loses a partition or is rewound to its committed offset
+   * (rebalance, failed batch): unflushed state for it must be dropped, as those messages
+   * will be delivered again. Not called on a graceful stop.
+   */
+  onRevoke?(topic: string, partition: number): void;
+}
+
+export interface Subscription {
+  /** Stops fetching and waits for the batch in flight; commits through its context still work. */
+  stop(): Promise<void>;
+  /** Leaves the group; call after stop() and any final commits. */
+  close(): Promise<void>;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions?: number;
+  /** Extra topic configuration, e.g. { "retention.ms": "300000" }. */
+  config?: Record<string, string>;
+}
+
+export interface Bus {
+  readonly kind: "memory" | "kafka";
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  /** Resolves once the messages are durable (with Kafka: acknowledged by the brokers). */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Messages on the topic the group has not committed yet (its consumer lag). */
+  pending(groupId: string, topic: string): Promise<number>;
+  /** Whether the bus can take messages right now, and why not. */
+  health(): { ok: boolean; detail: string };
+  close(): Promise<void>;
+}
