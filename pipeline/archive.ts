@@ -1,0 +1,245 @@
+/**
+ * The archive stage: `enriched_alerts` → JSON Lines objects under
+ * `dt=YYYY-MM-DD/hour=HH/<partition>-<firstOffset>-<lastOffset>.jsonl`.
+ *
+ * Records are buffered per partition and written when the buffer reaches
+ * ARCHIVE_MAX_RECORDS, when the hour changes, or ARCHIVE_FLUSH_S after its first
+ * record; the offset is committed only after the write. Object names come from
+ * offsets, and after a restart or rewind the stage first looks for an object a previous
+ * run wrote but did not get to commit, and skips what it holds. So a redelivery never
+ * archives an alert twice.
+ *
+ * Privacy: records keep the alert and how many were notified; never user ids, not even
+ * the reporter's.
+ */
+
+import type { Archive } from "../adapters/archive/port.ts";
+import type { BatchContext, Bus } from "../adapters/bus/port.ts";
+import { TOPICS } from "../adapters/bus/port.ts";
+import type { EnrichedAlert } from "../domain/alert.ts";
+import { areaKey } from "../domain/grid.ts";
+import { log } from "../log.ts";
+import { decodeEnrichedAlert } from "./messages.ts";
+import type { Decoded } from "./runner.ts";
+import { Stage } from "./runner.ts";
+
+/** One archived line. */
+export interface ArchiveRecord {
+  id: string;
+  type: string;
+  lat: number;
+  lng: number;
+  note?: string;
+  reportedAt: string;
+  enrichedAt: string;
+  expiresAt: string;
+  radiusM: number;
+  notifiedCount: number;
+  area: string;
+  source: string;
+  partition: number;
+  offset: number;
+}
+
+export function toArchiveRecord(a: EnrichedAlert, partition: number, offset: number): ArchiveRecord {
+  const r: ArchiveRecord = {
+    id: a.id,
+    type: a.type,
+    lat: a.lat,
+    lng: a.lng,
+    reportedAt: a.reportedAt,
+    enrichedAt: a.enrichedAt,
+    expiresAt: a.expiresAt,
+    radiusM: a.radiusM,
+    notifiedCount: a.notifiedCount,
+    area: areaKey(a.lat, a.lng),
+    source: a.source,
+    partition,
+    offset,
+  };
+  if (a.note !== undefined) r.note = a.note;
+  return r;
+}
+
+/** `dt=YYYY-MM-DD/hour=HH` of the alert's report time, in UTC. */
+export function hourFolder(isoTime: string): string {
+  const t = new Date(isoTime).toISOString();
+  return `dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}`;
+}
+
+export function objectKey(folder: string, partition: number, first: number, last: number): string {
+  return `${folder}/${partition}-${first}-${last}.jsonl`;
+}
+
+interface PendingObject {
+  folder: string;
+  first: number;
+  last: number;
+  lines: string[];
+}
+
+interface PartitionBuffer {
+  objects: PendingObject[];
+  count: number;
+  firstBufferedAt: number;
+  /** Highest offset buffered or known archived: anything at or below it is skipped. */
+  handledThrough: number;
+  /** Offset to commit next once nothing is buffered. */
+  committedNext: number;
+  /** After (re)assignment: a previous run may have written objects it did not commit. */
+  recovering: boolean;
+  ctx?: BatchContext;
+  lock: Promise<void>;
+}
+
+export interface ArchiveSettings {
+  flushMs: number;
+  maxRecords: number;
+}
+
+export class ArchiveStage {
+  readonly stage: Stage<EnrichedAlert>;
+  private readonly buffers = new Map<number, PartitionBuffer>();
+  private timer?: ReturnType<typeof setInterval>;
+  written = 0;
+
+  constructor(private readonly deps: { bus: Bus; archive: Archive; settings: ArchiveSettings }) {
+    this.stage = new Stage<EnrichedAlert>({
+      name: "archive",
+      bus: deps.bus,
+      groupId: "alertcircle-archive",
+      topic: TOPICS.enrichedAlerts,
+      fromBeginning: true,
+      commit: "manual",
+      decode: decodeEnrichedAlert,
+      step: (items, batch, ctx) => this.step(items, batch.partition, ctx),
+      onRevoke: (_topic, partition) => this.buffers.delete(partition),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.stage.start();
+    this.timer = setInterval(() => this.flushDue(), Math.min(1_000, this.deps.settings.flushMs));
+  }
+
+  /** Writes and commits whatever is buffered now, whatever its age. */
+  async flushNow(): Promise<void> {
+    for (const [partition, buffer] of this.buffers) await this.locked(buffer, () => this.flush(partition, buffer));
+  }
+
+  /** Stops consuming, writes whatever is buffered, commits it, and leaves the group. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.stage.stop();
+    for (const [partition, buffer] of this.buffers) {
+      await this.locked(buffer, () => this.flush(partition, buffer)).catch((err) =>
+        log.error("archive.final_flush_failed", { partition, error: String(err) })
+      );
+    }
+    await this.stage.close();
+  }
+
+  get stats() {
+    let buffered = 0;
+    for (const b of this.buffers.values()) buffered += b.count;
+    return { ...this.stage.stats, objectsWritten: this.written, buffered };
+  }
+
+  private step(items: Decoded<EnrichedAlert>[], partition: number, ctx: BatchContext): Promise<void> {
+    let buffer = this.buffers.get(partition);
+    if (!buffer) {
+      const first = items[0].message.offset;
+      buffer = {
+        objects: [],
+        count: 0,
+        firstBufferedAt: 0,
+        handledThrough: first - 1,
+        committedNext: first,
+        recovering: true,
+        lock: Promise.resolve(),
+      };
+      this.buffers.set(partition, buffer);
+    }
+    const b = buffer;
+    b.ctx = ctx;
+    return this.locked(b, async () => {
+      // A flush that failed last time (say the object store was down) goes first.
+      if (b.count >= this.deps.settings.maxRecords) await this.flush(partition, b);
+      for (const { message, value } of items) {
+        // The runner retries a failed step with the same items: skip what is already in.
+        if (message.offset <= b.handledThrough) continue;
+        const folder = hourFolder(value.reportedAt);
+        if (b.recovering && b.count === 0 && await this.alreadyArchived(partition, folder, message.offset, b)) {
+          continue;
+        }
+        let current = b.objects[b.objects.length - 1];
+        if (!current || current.folder !== folder) {
+          current = { folder, first: message.offset, last: message.offset, lines: [] };
+          b.objects.push(current);
+        }
+        if (b.count === 0) b.firstBufferedAt = Date.now();
+        current.lines.push(JSON.stringify(toArchiveRecord(value, partition, message.offset)));
+        current.last = message.offset;
+        b.handledThrough = message.offset;
+        b.count++;
+        if (b.count >= this.deps.settings.maxRecords) await this.flush(partition, b);
+      }
+      // Everything in this batch was already archived by an earlier run: move the commit on.
+      if (b.count === 0 && b.handledThrough + 1 > b.committedNext) {
+        await ctx.commit(b.handledThrough + 1);
+        b.committedNext = b.handledThrough + 1;
+      }
+    });
+  }
+
+  /** Looks for an object a previous run wrote from `offset`; if found, skips through its last offset. */
+  private async alreadyArchived(
+    partition: number,
+    folder: string,
+    offset: number,
+    b: PartitionBuffer,
+  ): Promise<boolean> {
+    const prefix = `${folder}/${partition}-${offset}-`;
+    const keys = await this.deps.archive.list(prefix);
+    const lasts = keys
+      .map((k) => Number(k.slice(prefix.length).replace(/\.jsonl$/, "")))
+      .filter((n) => Number.isSafeInteger(n) && n >= offset);
+    if (lasts.length === 0) {
+      b.recovering = false;
+      return false;
+    }
+    b.handledThrough = Math.max(...lasts);
+    log.info("archive.skip_already_archived", { partition, from: offset, through: b.handledThrough });
+    return true;
+  }
+
+  private async flush(partition: number, b: PartitionBuffer): Promise<void> {
+    if (b.count === 0 || !b.ctx) return;
+    for (const o of b.objects) {
+      await this.deps.archive.put(objectKey(o.folder, partition, o.first, o.last), o.lines.join("\n") + "\n");
+      this.written++;
+    }
+    const next = b.objects[b.objects.length - 1].last + 1;
+    b.objects = [];
+    b.count = 0;
+    await b.ctx.commit(next);
+    b.committedNext = next;
+  }
+
+  private flushDue(): void {
+    const now = Date.now();
+    for (const [partition, b] of this.buffers) {
+      if (b.count === 0 || now - b.firstBufferedAt < this.deps.settings.flushMs) continue;
+      this.locked(b, () => this.flush(partition, b)).catch((err) =>
+        log.warn("archive.flush_failed", { partition, error: String(err) })
+      );
+    }
+  }
+
+  /** Runs `fn` after whatever else holds this partition's buffer. */
+  private locked(b: PartitionBuffer, fn: () => Promise<void>): Promise<void> {
+    const run = b.lock.then(fn);
+    b.lock = run.catch(() => {});
+    return run;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Decoding bus messages into domain values. Whatever cannot be decoded is a
+ * PoisonMessage: the runner dead-letters it with the reason and moves on.
+ */
+
+import type { z } from "zod";
+import type { IncomingMessage } from "../adapters/bus/port.ts";
+import type { EnrichedAlert, Report } from "../domain/alert.ts";
+import { EnrichedAlertMessage, ReportMessage } from "../domain/schemas.ts";
+import { PoisonMessage } from "./runner.ts";
+
+function decodeJson<T>(message: IncomingMessage, schema: z.ZodType<T>, what: string): T {
+  if (message.value === null) throw new PoisonMessage("empty message");
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value);
+  } catch {
+    throw new PoisonMessage("not JSON");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const why = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "message"} ${i.message}`);
+    throw new PoisonMessage(`not ${what}: ${why.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+export function decodeReport(message: IncomingMessage): Report {
+  return decodeJson(message, ReportMessage, "a report") as Report;
+}
+
+export function decodeEnrichedAlert(message: IncomingMessage): EnrichedAlert {
+  return decodeJson(message, EnrichedAlertMessage, "an enriched alert") as EnrichedAlert;
+}

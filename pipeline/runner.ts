@@ -1,0 +1,154 @@
+/**
+ * The loop that feeds a pipeline stage: reads batches from a topic, decodes each
+ * message, sends undecodable ones to the dead-letter topic with the reason, and calls
+ * the stage's step on the rest. A failing step (a store or broker that is down) is
+ * retried in place with capped exponential backoff; nothing is committed until it
+ * succeeds, so an outage delays messages but never drops them.
+ */
+
+import type {
+  Batch,
+  BatchContext,
+  Bus,
+  IncomingMessage,
+  OutgoingMessage,
+  Subscription,
+  TopicMessages,
+} from "../adapters/bus/port.ts";
+import { TOPICS } from "../adapters/bus/port.ts";
+import { log } from "../log.ts";
+
+/** Thrown by a decoder for a message that can never be processed. */
+export class PoisonMessage extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "PoisonMessage";
+  }
+}
+
+export interface Decoded<T> {
+  message: IncomingMessage;
+  value: T;
+}
+
+export interface StageOptions<T> {
+  /** Short name for logs and stats, e.g. "enrich". */
+  name: string;
+  bus: Bus;
+  groupId: string;
+  topic: string;
+  fromBeginning: boolean;
+  decode(message: IncomingMessage): T;
+  /**
+   * The stage's work for one batch. "auto" stages return messages to publish; the
+   * runner publishes them and commits the batch in one step. "manual" stages commit
+   * themselves through the context (e.g. the archive, after its upload).
+   */
+  step(items: Decoded<T>[], batch: Batch, ctx: BatchContext): Promise<TopicMessages[] | void>;
+  commit: "auto" | "manual";
+  onRevoke?(topic: string, partition: number): void;
+  /** First and longest wait between retries of a failing step. */
+  backoffMs?: { initial: number; max: number };
+}
+
+export interface StageStats {
+  name: string;
+  processed: number;
+  deadLettered: number;
+  retries: number;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
+export class Stage<T> {
+  readonly stats: StageStats;
+  private subscription?: Subscription;
+
+  constructor(private readonly options: StageOptions<T>) {
+    this.stats = { name: options.name, processed: 0, deadLettered: 0, retries: 0 };
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    this.subscription = await o.bus.subscribe({
+      groupId: o.groupId,
+      topic: o.topic,
+      fromBeginning: o.fromBeginning,
+      autoCommit: false,
+      onRevoke: o.onRevoke,
+      handleBatch: (batch, ctx) => this.handle(batch, ctx),
+    });
+  }
+
+  /** Stops taking batches and waits for the one in flight; commits still work after. */
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.subscription?.close();
+    this.subscription = undefined;
+  }
+
+  private async handle(batch: Batch, ctx: BatchContext): Promise<void> {
+    const o = this.options;
+    const good: Decoded<T>[] = [];
+    const dead: OutgoingMessage[] = [];
+    for (const message of batch.messages) {
+      try {
+        good.push({ message, value: o.decode(message) });
+      } catch (err) {
+        dead.push(deadLetter(o.name, message, err));
+      }
+    }
+    const next = batch.messages[batch.messages.length - 1].offset + 1;
+    const { initial, max } = o.backoffMs ?? { initial: 100, max: 5_000 };
+    let wait = initial;
+    for (let attempt = 1;; attempt++) {
+      try {
+        const outputs = good.length > 0 ? await o.step(good, batch, ctx) ?? [] : [];
+        if (dead.length > 0) outputs.push({ topic: TOPICS.deadLetters, messages: dead });
+        if (o.commit === "auto") await ctx.publishAndCommit(outputs, next);
+        else if (outputs.length > 0) { for (const out of outputs) await o.bus.publish(out.topic, out.messages); }
+        this.stats.processed += good.length;
+        this.stats.deadLettered += dead.length;
+        if (dead.length > 0) log.warn("stage.dead_lettered", { stage: o.name, count: dead.length });
+        return;
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        this.stats.retries++;
+        this.stats.lastError = err instanceof Error ? err.message : String(err);
+        this.stats.lastErrorAt = new Date().toISOString();
+        log.warn("stage.retry", { stage: o.name, attempt, retryInMs: wait, error: this.stats.lastError });
+        await sleep(wait, ctx.signal);
+        if (ctx.signal.aborted) throw new Error(`${o.name} stopped while retrying`);
+        wait = Math.min(wait * 2, max);
+      }
+    }
+  }
+}
+
+function deadLetter(stage: string, message: IncomingMessage, err: unknown): OutgoingMessage {
+  return {
+    key: message.key,
+    value: message.value,
+    headers: {
+      "x-stage": stage,
+      "x-error": (err instanceof Error ? err.message : String(err)).slice(0, 500),
+      "x-source": `${message.topic}/${message.partition}/${message.offset}`,
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
