@@ -1,0 +1,34 @@
+/**
+ * What the HTTP routes and jobs are given: the chosen ports and the services over them.
+ * Built once by app/wiring.ts; routes never reach for globals.
+ */
+
+import type { Archive } from "../adapters/archive/port.ts";
+import type { Bus } from "../adapters/bus/port.ts";
+import type { LocationStore, Store } from "../adapters/store/port.ts";
+import type { Config } from "../config.ts";
+import type { LiveHub } from "../pipeline/live_hub.ts";
+import type { LocationUpdates } from "./locations.ts";
+import type { ReportIntake } from "./reports.ts";
+
+export interface Readiness {
+  ready: boolean;
+  bus: { kind: string; ok: boolean; detail: string };
+  store: { kind: string; ok: boolean; detail: string };
+  archive: { kind: string; ok: boolean; detail: string };
+  pipeline: { ok: boolean; detail: string };
+}
+
+export interface AppContext {
+  config: Config;
+  bus: Bus;
+  store: Store;
+  archive: Archive;
+  /** Answers "who is near" for enrichment: the store's own index, or an instance-local copy. */
+  proximity: Pick<LocationStore, "near">;
+  hub: LiveHub;
+  intake: ReportIntake;
+  locations: LocationUpdates;
+  readiness(): Promise<Readiness>;
+  stats(): Promise<Record<string, unknown>>;
+}

@@ -1,0 +1,52 @@
+/**
+ * Accepting a sighting: the server gives it an id and a time and makes it durable on
+ * `raw_alerts`. The API and the demo simulator both come through here, so simulated
+ * reports exercise exactly the path people's reports take.
+ */
+
+import type { Bus } from "../adapters/bus/port.ts";
+import { TOPICS } from "../adapters/bus/port.ts";
+import type { Report } from "../domain/alert.ts";
+import { areaKey } from "../domain/grid.ts";
+import { uuidv7 } from "../domain/ids.ts";
+import type { ReportInput } from "../domain/schemas.ts";
+
+/** The bus could not make the report durable; the caller should answer 503. */
+export class NotAccepted extends Error {
+  constructor(cause: unknown) {
+    super("the report could not be stored right now; please retry", { cause });
+    this.name = "NotAccepted";
+  }
+}
+
+export class ReportIntake {
+  accepted = 0;
+
+  constructor(private readonly bus: Bus, private readonly now: () => number = Date.now) {}
+
+  /** Resolves with the report once the bus holds it durably; rejects with NotAccepted otherwise. */
+  async submit(input: ReportInput, source: Report["source"] = "api"): Promise<Report> {
+    const t = this.now();
+    const report: Report = {
+      id: uuidv7(t),
+      type: input.type,
+      lat: input.lat,
+      lng: input.lng,
+      reporterId: input.reporterId,
+      reportedAt: new Date(t).toISOString(),
+      source,
+    };
+    if (input.note !== undefined && input.note.trim() !== "") report.note = input.note.trim();
+    try {
+      // Keyed by area: one neighbourhood's reports stay in order on one partition.
+      await this.bus.publish(TOPICS.rawAlerts, [{
+        key: areaKey(report.lat, report.lng),
+        value: JSON.stringify(report),
+      }]);
+    } catch (err) {
+      throw new NotAccepted(err);
+    }
+    this.accepted++;
+    return report;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Builds one running AlertCircle from a configuration: ports → services → pipeline
+ * stages → jobs → HTTP app, and knows the order to start and stop them in. main.ts
+ * adds only the process concerns (listening socket, Deno.cron, signals); tests build
+ * the same thing in-process.
+ */
+
+import { openArchive, openBus, openStore } from "../adapters/select.ts";
+import type { Archive } from "../adapters/archive/port.ts";
+import type { Bus } from "../adapters/bus/port.ts";
+import { TOPICS } from "../adapters/bus/port.ts";
+import type { Store } from "../adapters/store/port.ts";
+import type { Config } from "../config.ts";
+import { LocationJob } from "../jobs/location_job.ts";
+import { ReportSimulator } from "../jobs/report_simulator.ts";
+import { Sweeper } from "../jobs/sweeper.ts";
+import { log } from "../log.ts";
+import { ArchiveStage } from "../pipeline/archive.ts";
+import { createEnrichStage } from "../pipeline/enrich.ts";
+import { createLiveStage } from "../pipeline/live.ts";
+import { LiveHub } from "../pipeline/live_hub.ts";
+import { createSinkStage } from "../pipeline/sink.ts";
+import type { HttpOptions } from "../routes/app.ts";
+import { createHttpApp } from "../routes/app.ts";
+import type { AppContext, Readiness } from "./context.ts";
+import { LocationUpdates } from "./locations.ts";
+import { ReportIntake } from "./reports.ts";
+
+export interface AppOverrides {
+  bus?: Bus;
+  store?: Store;
+  archive?: Archive;
+  http?: HttpOptions;
+}
+
+/** How long shutdown waits for the pipeline to empty before it stops anyway. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export async function buildApp(config: Config, overrides: AppOverrides = {}) {
+  const bus = overrides.bus ?? await openBus(config);
+  const store = overrides.store ?? await openStore(config);
+  const archive = overrides.archive ?? await openArchive(config);
+  const hub = new LiveHub();
+  const intake = new ReportIntake(bus);
+  const proximity = store.locations;
+  const locations = new LocationUpdates(store.locations);
+
+  const enrichStage = createEnrichStage({
+    bus,
+    proximity,
+    settings: { radiusM: config.alertRadiusM, alertTtlMs: config.alertTtlS * 1000 },
+  });
+  const sinkStage = createSinkStage({ bus, alerts: store.alerts });
+  const liveStage = createLiveStage({ bus, hub, instanceId: config.instanceId });
+  const archiveStage = new ArchiveStage({
+    bus,
+    archive,
+    settings: { flushMs: config.archiveFlushS * 1000, maxRecords: config.archiveMaxRecords },
+  });
+  const locationJob = new LocationJob({
+    locations,
+    leases: store.leases,
+    area: { center: config.simCenter, spreadM: config.simSpreadM },
+    users: config.simulate ? config.simUsers : 0,
+    instanceId: config.instanceId,
+  });
+  const simulator = config.simulate
+    ? new ReportSimulator({
+      intake,
+      locations: store.locations,
+      users: config.simUsers,
+      intervalMs: config.simReportIntervalS * 1000,
+    })
+    : undefined;
+  const sweeper = new Sweeper(store);
+  let started = false;
+
+  async function readiness(): Promise<Readiness> {
+    const [s, a] = await Promise.all([store.health(), archive.health()]);
+    const b = bus.health();
+    const pipeline = { ok: started, detail: started ? "running" : "not started" };
+    return {
+      ready: b.ok && s.ok && a.ok && pipeline.ok,
+      bus: { kind: bus.kind, ...b },
+      store: { kind: store.kind, ...s },
+      archive: { kind: archive.kind, ...a },
+      pipeline,
+    };
+  }
+
+  async function stats(): Promise<Record<string, unknown>> {
+    const now = Date.now();
+    const [activeUsers, liveAlerts, rawLag, sinkLag, archiveLag] = await Promise.all([
+      store.locations.countActive(now),
+      store.alerts.live(now, { limit: 100_000 }).then((a) => a.length),
+      bus.pending("alertcircle-enrich", TOPICS.rawAlerts),
+      bus.pending("alertcircle-sink", TOPICS.enrichedAlerts),
+      bus.pending("alertcircle-archive", TOPICS.enrichedAlerts),
+    ]);
+    return {
+      instanceId: config.instanceId,
+      engines: { bus: bus.kind, store: store.kind, archive: archive.kind },
+      activeUsers,
+      liveAlerts,
+      reportsAccepted: intake.accepted,
+      locationUpdates: locations.updates,
+      lag: { enrich: rawLag, sink: sinkLag, archive: archiveLag },
+      stages: [enrichStage.stats, sinkStage.stats, liveStage.stats, archiveStage.stats],
+      live: hub.stats,
+      locationJob: locationJob.lastRun,
+      memory: { rssBytes: Deno.memoryUsage().rss, heapUsedBytes: Deno.memoryUsage().heapUsed },
+    };
+  }
+
+  const ctx: AppContext = { config, bus, store, archive, proximity, hub, intake, locations, readiness, stats };
+  const http = createHttpApp(ctx, overrides.http);
+
+  async function start(): Promise<void> {
+    await bus.ensureTopics([
+      { name: TOPICS.rawAlerts },
+      { name: TOPICS.enrichedAlerts },
+      { name: TOPICS.deadLetters },
+    ]);
+    // Downstream first, so nothing enrich produces is waiting for a reader.
+    await archiveStage.start();
+    await sinkStage.start();
+    await liveStage.start();
+    await enrichStage.start();
+    sweeper.start();
+    if (config.simulate) {
+      // Populate the map at once rather than at the first cron tick.
+      await locationJob.run();
+      simulator?.start();
+    }
+    started = true;
+    log.info("app.started", { bus: bus.kind, store: store.kind, archive: archive.kind });
+  }
+
+  /**
+   * Waits until every shared stage has committed everything on its topic (the archive
+   * is made to flush as it goes), or the timeout; returns what is still pending.
+   */
+  async function drain(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [enrich, sink] = await Promise.all([
+        bus.pending("alertcircle-enrich", TOPICS.rawAlerts),
+        bus.pending("alertcircle-sink", TOPICS.enrichedAlerts),
+      ]);
+      let archived = 1;
+      if (enrich === 0) {
+        await archiveStage.flushNow().catch((err) => log.warn("app.drain_flush_failed", { error: String(err) }));
+        archived = await bus.pending("alertcircle-archive", TOPICS.enrichedAlerts);
+      }
+      const pending = enrich + sink + archived;
+      if (pending === 0 || Date.now() > deadline) return pending;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Graceful stop: no new simulated work, live clients told goodbye, pipeline drained,
+   * the archive flushed and committed, then the ports closed. The caller stops the
+   * HTTP listener first so no new reports arrive.
+   */
+  async function shutdown(): Promise<void> {
+    simulator?.stop();
+    sweeper.stop();
+    hub.closeAll("server shutting down");
+    const left = await drain(DRAIN_TIMEOUT_MS);
+    if (left > 0) log.warn("app.drain_incomplete", { pending: left });
+    await enrichStage.stop();
+    await liveStage.stop();
+    await sinkStage.stop();
+    await archiveStage.stop();
+    await Promise.all([enrichStage.close(), liveStage.close(), sinkStage.close()]);
+    await bus.close();
+    await store.close();
+    await archive.close();
+    started = false;
+    log.info("app.stopped", {});
+  }
+
+  return { ctx, http, locationJob, simulator, sweeper, archiveStage, start, shutdown, drain };
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,30 @@
+/**
+ * Reclaims space held by expired locations and alerts. Reads already ignore expired
+ * entries, so how often this runs affects memory only, never what anyone sees.
+ */
+
+import type { Store } from "../adapters/store/port.ts";
+import { log } from "../log.ts";
+
+export class Sweeper {
+  private timer?: ReturnType<typeof setInterval>;
+
+  constructor(private readonly store: Store, private readonly everyMs = 30_000) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.sweep().catch((err) => log.warn("sweeper.failed", { error: String(err) }));
+    }, this.everyMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async sweep(now = Date.now()): Promise<{ locations: number; alerts: number }> {
+    const locations = await this.store.locations.sweep(now);
+    const alerts = await this.store.alerts.sweep(now);
+    if (locations + alerts > 0) log.debug("sweeper.reclaimed", { locations, alerts });
+    return { locations, alerts };
+  }
+}

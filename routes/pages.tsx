@@ -1,0 +1,46 @@
+/** GET /: the dashboard, rendered on the server with its three islands. */
+
+import { Hono } from "hono";
+import { renderToString } from "preact-render-to-string";
+import type { AppContext } from "../app/context.ts";
+import { Island } from "../components/Island.tsx";
+import { Layout } from "../components/Layout.tsx";
+import { NOTE_MAX } from "../domain/schemas.ts";
+import LiveMap from "../islands/LiveMap.tsx";
+import NotificationFeed from "../islands/NotificationFeed.tsx";
+import ReportForm from "../islands/ReportForm.tsx";
+
+export function pageRoutes(ctx: AppContext, clientEntry: () => string) {
+  return new Hono().get("/", async (c) => {
+    const now = Date.now();
+    const [users, alerts] = await Promise.all([
+      ctx.store.locations.countActive(now),
+      ctx.store.alerts.live(now, { limit: 5_000 }),
+    ]);
+    const cfg = ctx.config;
+    const html = renderToString(
+      <Layout
+        title="AlertCircle — live community alerts"
+        clientEntry={clientEntry()}
+        stats={`${users} active users · ${alerts.length} live alerts · radius ${cfg.alertRadiusM} m`}
+      >
+        <Island
+          name="LiveMap"
+          component={LiveMap}
+          props={{
+            center: cfg.simCenter,
+            zoom: 14,
+            tileUrl: cfg.tileUrl,
+            tileAttribution: cfg.tileAttribution,
+            showUsers: cfg.simulate,
+          }}
+        />
+        <div class="side">
+          <Island name="NotificationFeed" component={NotificationFeed} props={{ locationTtlS: cfg.locationTtlS }} />
+          <Island name="ReportForm" component={ReportForm} props={{ noteMax: NOTE_MAX }} />
+        </div>
+      </Layout>,
+    );
+    return c.html(`<!doctype html>${html}`);
+  });
+}
