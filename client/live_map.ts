@@ -38,7 +38,7 @@ const COLOURS: Record<AlertType, string> = {
   other: "#5c940d",
 };
 
-export function mountLiveMap(L: typeof Leaflet, el: HTMLElement, s: MapSettings, cb: MapCallbacks): () => void {
+export function mountLiveMap(L: typeof Leaflet.default, el: HTMLElement, s: MapSettings, cb: MapCallbacks): () => void {
   const map = L.map(el, { preferCanvas: false, zoomControl: true }).setView([s.center.lat, s.center.lng], s.zoom);
   const tiles = L.tileLayer(s.tileUrl, { attribution: s.tileAttribution, maxZoom: 19 }).addTo(map);
   tiles.on("tileerror", () => el.classList.add("tiles-offline"));

@@ -21,7 +21,7 @@ export default function LiveMap(props: LiveMapProps) {
     (async () => {
       const [leaflet, { mountLiveMap }] = await Promise.all([import("leaflet"), import("../client/live_map.ts")]);
       // Leaflet is CommonJS: bundled into its own chunk it arrives as the default export.
-      const L = (leaflet as { default?: typeof leaflet }).default ?? leaflet;
+      const L = leaflet.default;
       if (gone || !el.current) return;
       dispose = mountLiveMap(L, el.current, props, { onStatus: setStatus, onCount: setCount });
     })();

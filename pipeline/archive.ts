@@ -184,10 +184,11 @@ export class ArchiveStage {
         b.count++;
         if (b.count >= this.deps.settings.maxRecords) await this.flush(partition, b);
       }
-      // Everything in this batch was already archived by an earlier run: move the commit on.
-      if (b.count === 0 && b.handledThrough + 1 > b.committedNext) {
-        await ctx.commit(b.handledThrough + 1);
-        b.committedNext = b.handledThrough + 1;
+      // Offsets skipped as already archived by an earlier run can be committed now.
+      const safe = b.count > 0 ? b.objects[0].first : b.handledThrough + 1;
+      if (safe > b.committedNext) {
+        await ctx.commit(safe);
+        b.committedNext = safe;
       }
     });
   }
