@@ -4,13 +4,15 @@
  * database. It is the embedded store's whole location table and, with real engines,
  * each instance's hot-path copy of it.
  *
- * Layout is struct-of-arrays in typed arrays (unit vector, seen time, cell, and an
- * intrusive doubly linked list per cell), so a user costs about a hundred bytes plus
- * their id, and the scan over a cell touches no JS objects. Distance is decided by the
- * squared chord between unit vectors: exact great-circle, no trigonometry per candidate.
+ * Layout: one bucket per occupied grid cell, holding its users contiguously in a typed
+ * array (unit vector x, y, z and seen time, four doubles per user), so a query scans
+ * memory in order and touches no JS objects; a user → slot map and two small arrays say
+ * where each user sits. A user costs about a hundred bytes plus their id. Distance is
+ * decided by the squared chord between unit vectors: exact great-circle, no
+ * trigonometry per candidate.
  */
 
-import { chord2ForDistance, distanceForChord2, fromUnitVector, toUnitVector } from "./geo.ts";
+import { chord2ForDistance, distanceForChord2, EARTH_RADIUS_M, fromUnitVector, toUnitVector } from "./geo.ts";
 import type { BBox, LatLng } from "./geo.ts";
 import { bboxContains } from "./geo.ts";
 import { PROXIMITY_GRID } from "./grid.ts";
@@ -30,23 +32,55 @@ export interface Nearby {
   distancesM: number[];
 }
 
-const NONE = -1;
+/** Doubles per user in a bucket: x, y, z of the unit vector, then seen time. */
+const STRIDE = 4;
+const MIN_BUCKET = 8;
+
+class Bucket {
+  n = 0;
+  data: Float64Array;
+  slots: Int32Array;
+  /** User ids in bucket order, so a query copies ids without chasing per-user memory. */
+  ids: string[] = [];
+
+  constructor(readonly cell: number, capacity = MIN_BUCKET) {
+    this.data = new Float64Array(capacity * STRIDE);
+    this.slots = new Int32Array(capacity);
+  }
+
+  resize(capacity: number): void {
+    const data = new Float64Array(capacity * STRIDE);
+    data.set(this.data.subarray(0, this.n * STRIDE));
+    const slots = new Int32Array(capacity);
+    slots.set(this.slots.subarray(0, this.n));
+    this.data = data;
+    this.slots = slots;
+  }
+}
+
+/**
+ * Chord length → metres. For city distances (chord under 0.01, i.e. 64 km) the series
+ * 2R·asin(c/2) = R·c·(1 + c²/24 + …) is exact to far below a millimetre and avoids asin.
+ */
+function metresForChord2(c2: number): number {
+  if (c2 < 1e-4) {
+    const c = Math.sqrt(c2);
+    return EARTH_RADIUS_M * c * (1 + c2 / 24 + (3 * c2 * c2) / 640);
+  }
+  return distanceForChord2(c2);
+}
 
 export class LocationIndex {
   private readonly grid = PROXIMITY_GRID;
   private readonly slotOf = new Map<string, number>();
-  private readonly heads = new Map<number, number>();
-  private ids: (string | undefined)[] = [];
-  private xyz = new Float64Array(0);
-  private seen = new Float64Array(0);
-  private cell = new Float64Array(0);
-  private next = new Int32Array(0);
-  private prev = new Int32Array(0);
+  private readonly buckets = new Map<number, Bucket>();
+  /** Per slot: the bucket holding the user, and their position in it. */
+  private bucketOf: (Bucket | undefined)[] = [];
+  private posOf = new Int32Array(0);
   private freeSlots: number[] = [];
-  private used = 0;
 
   constructor(initialCapacity = 1024) {
-    this.grow(initialCapacity);
+    this.posOf = new Int32Array(initialCapacity);
   }
 
   get size(): number {
@@ -58,26 +92,29 @@ export class LocationIndex {
    * out-of-order deliveries cannot move a user backwards. Returns whether it applied.
    */
   upsert(userId: string, lat: number, lng: number, seenAt: number): boolean {
+    const cell = this.grid.cellOf(lat, lng);
     let slot = this.slotOf.get(userId);
-    const cellId = this.grid.cellOf(lat, lng);
+    let bucket: Bucket;
+    let pos: number;
     if (slot === undefined) {
       slot = this.allocate();
       this.slotOf.set(userId, slot);
-      this.ids[slot] = userId;
-      this.link(slot, cellId);
+      [bucket, pos] = this.place(slot, cell, userId);
     } else {
-      if (seenAt < this.seen[slot]) return false;
-      if (this.cell[slot] !== cellId) {
-        this.unlink(slot);
-        this.link(slot, cellId);
+      bucket = this.bucketOf[slot]!;
+      pos = this.posOf[slot];
+      if (seenAt < bucket.data[pos * STRIDE + 3]) return false;
+      if (bucket.cell !== cell) {
+        this.take(bucket, pos);
+        [bucket, pos] = this.place(slot, cell, userId);
       }
     }
     const [x, y, z] = toUnitVector(lat, lng);
-    const o = slot * 3;
-    this.xyz[o] = x;
-    this.xyz[o + 1] = y;
-    this.xyz[o + 2] = z;
-    this.seen[slot] = seenAt;
+    const o = pos * STRIDE;
+    bucket.data[o] = x;
+    bucket.data[o + 1] = y;
+    bucket.data[o + 2] = z;
+    bucket.data[o + 3] = seenAt;
     return true;
   }
 
@@ -90,125 +127,121 @@ export class LocationIndex {
 
   get(userId: string): UserLocation | undefined {
     const slot = this.slotOf.get(userId);
-    return slot === undefined ? undefined : this.read(slot);
+    return slot === undefined ? undefined : this.read(this.bucketOf[slot]!, this.posOf[slot]);
   }
 
   /** Users seen at or after `minSeenAt` within `radiusM` of the point, in no particular order. */
   near(lat: number, lng: number, radiusM: number, minSeenAt: number): Nearby {
     const userIds: string[] = [];
-    const distancesM: number[] = [];
+    const chords: number[] = [];
     const [qx, qy, qz] = toUnitVector(lat, lng);
     const limit = chord2ForDistance(radiusM);
-    const xyz = this.xyz;
-    const seen = this.seen;
-    const next = this.next;
-    for (const cellId of this.grid.covering(lat, lng, radiusM)) {
-      let slot = this.heads.get(cellId) ?? NONE;
-      while (slot !== NONE) {
-        if (seen[slot] >= minSeenAt) {
-          const o = slot * 3;
-          const dx = xyz[o] - qx;
-          const dy = xyz[o + 1] - qy;
-          const dz = xyz[o + 2] - qz;
-          const c2 = dx * dx + dy * dy + dz * dz;
-          if (c2 <= limit) {
-            userIds.push(this.ids[slot]!);
-            distancesM.push(Math.round(distanceForChord2(c2)));
-          }
+    for (const cell of this.grid.covering(lat, lng, radiusM)) {
+      const bucket = this.buckets.get(cell);
+      if (bucket === undefined) continue;
+      const data = bucket.data;
+      const ids = bucket.ids;
+      const n = bucket.n;
+      for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
+        const dx = data[o] - qx;
+        const dy = data[o + 1] - qy;
+        const dz = data[o + 2] - qz;
+        const c2 = dx * dx + dy * dy + dz * dz;
+        if (c2 <= limit && data[o + 3] >= minSeenAt) {
+          userIds.push(ids[i]);
+          chords.push(c2);
         }
-        slot = next[slot];
       }
     }
+    // Metres in a second, tight pass: it keeps the scan loop small.
+    const distancesM = new Array<number>(chords.length);
+    for (let i = 0; i < chords.length; i++) distancesM[i] = Math.round(metresForChord2(chords[i]));
     return { userIds, distancesM };
   }
 
   /** Calls `visit` for each user seen at or after `minSeenAt` (inside `bbox` if given) until it returns false. */
-  forEachActive(
-    minSeenAt: number,
-    bbox: BBox | undefined,
-    visit: (u: UserLocation) => boolean,
-  ): void {
-    for (let slot = 0; slot < this.used; slot++) {
-      if (this.ids[slot] === undefined || this.seen[slot] < minSeenAt) continue;
-      const u = this.read(slot);
-      if (bbox && !bboxContains(bbox, u)) continue;
-      if (!visit(u)) return;
+  forEachActive(minSeenAt: number, bbox: BBox | undefined, visit: (u: UserLocation) => boolean): void {
+    for (const bucket of this.buckets.values()) {
+      for (let pos = 0; pos < bucket.n; pos++) {
+        if (bucket.data[pos * STRIDE + 3] < minSeenAt) continue;
+        const u = this.read(bucket, pos);
+        if (bbox && !bboxContains(bbox, u)) continue;
+        if (!visit(u)) return;
+      }
     }
   }
 
   /** Forgets everyone last seen before `minSeenAt`; returns how many. */
   expire(minSeenAt: number): number {
     let removed = 0;
-    for (let slot = 0; slot < this.used; slot++) {
-      if (this.ids[slot] !== undefined && this.seen[slot] < minSeenAt) {
-        this.release(slot);
-        removed++;
+    for (const bucket of [...this.buckets.values()]) {
+      // Backwards, so the swap-in from the end never skips an entry.
+      for (let pos = bucket.n - 1; pos >= 0; pos--) {
+        if (bucket.data[pos * STRIDE + 3] < minSeenAt) {
+          this.release(bucket.slots[pos]);
+          removed++;
+        }
       }
     }
     return removed;
   }
 
-  private read(slot: number): UserLocation {
-    const o = slot * 3;
-    const p: LatLng = fromUnitVector(
-      this.xyz[o],
-      this.xyz[o + 1],
-      this.xyz[o + 2],
-    );
-    return {
-      userId: this.ids[slot]!,
-      lat: p.lat,
-      lng: p.lng,
-      seenAt: this.seen[slot],
-    };
+  private read(bucket: Bucket, pos: number): UserLocation {
+    const o = pos * STRIDE;
+    const d = bucket.data;
+    const p: LatLng = fromUnitVector(d[o], d[o + 1], d[o + 2]);
+    return { userId: bucket.ids[pos], lat: p.lat, lng: p.lng, seenAt: d[o + 3] };
+  }
+
+  /** Appends the slot to its cell's bucket; returns where it went. */
+  private place(slot: number, cell: number, userId: string): [Bucket, number] {
+    let bucket = this.buckets.get(cell);
+    if (!bucket) this.buckets.set(cell, bucket = new Bucket(cell));
+    if (bucket.n === bucket.slots.length) bucket.resize(bucket.n * 2);
+    const pos = bucket.n++;
+    bucket.slots[pos] = slot;
+    bucket.ids[pos] = userId;
+    this.bucketOf[slot] = bucket;
+    this.posOf[slot] = pos;
+    return [bucket, pos];
+  }
+
+  /** Removes position `pos` from the bucket by moving its last entry into the hole. */
+  private take(bucket: Bucket, pos: number): void {
+    const last = --bucket.n;
+    if (pos !== last) {
+      bucket.data.copyWithin(pos * STRIDE, last * STRIDE, last * STRIDE + STRIDE);
+      const moved = bucket.slots[last];
+      bucket.slots[pos] = moved;
+      bucket.ids[pos] = bucket.ids[last];
+      this.posOf[moved] = pos;
+    }
+    bucket.ids.length = last;
+    if (bucket.n === 0) this.buckets.delete(bucket.cell);
+    else if (bucket.n * 4 < bucket.slots.length && bucket.slots.length > MIN_BUCKET) {
+      bucket.resize(bucket.slots.length / 2);
+    }
   }
 
   private allocate(): number {
     const reused = this.freeSlots.pop();
     if (reused !== undefined) return reused;
-    if (this.used === this.seen.length) this.grow(this.seen.length * 2);
-    return this.used++;
+    const slot = this.bucketOf.length;
+    this.bucketOf.push(undefined);
+    if (slot >= this.posOf.length) {
+      const grown = new Int32Array(this.posOf.length * 2);
+      grown.set(this.posOf);
+      this.posOf = grown;
+    }
+    return slot;
   }
 
   private release(slot: number): void {
-    this.unlink(slot);
-    this.slotOf.delete(this.ids[slot]!);
-    this.ids[slot] = undefined;
+    const bucket = this.bucketOf[slot]!;
+    const pos = this.posOf[slot];
+    this.slotOf.delete(bucket.ids[pos]);
+    this.take(bucket, pos);
+    this.bucketOf[slot] = undefined;
     this.freeSlots.push(slot);
-  }
-
-  private link(slot: number, cellId: number): void {
-    const head = this.heads.get(cellId) ?? NONE;
-    this.cell[slot] = cellId;
-    this.prev[slot] = NONE;
-    this.next[slot] = head;
-    if (head !== NONE) this.prev[head] = slot;
-    this.heads.set(cellId, slot);
-  }
-
-  private unlink(slot: number): void {
-    const p = this.prev[slot];
-    const n = this.next[slot];
-    if (p !== NONE) this.next[p] = n;
-    else if (n !== NONE) this.heads.set(this.cell[slot], n);
-    else this.heads.delete(this.cell[slot]);
-    if (n !== NONE) this.prev[n] = p;
-  }
-
-  private grow(capacity: number): void {
-    const copy = <T extends Float64Array | Int32Array>(
-      old: T,
-      make: (n: number) => T,
-      n: number,
-    ) => {
-      const fresh = make(n);
-      fresh.set(old);
-      return fresh;
-    };
-    this.xyz = copy(this.xyz, (n) => new Float64Array(n), capacity * 3);
-    this.seen = copy(this.seen, (n) => new Float64Array(n), capacity);
-    this.cell = copy(this.cell, (n) => new Float64Array(n), capacity);
-    this.next = copy(this.next, (n) => new Int32Array(n), capacity);
-    this.prev = copy(this.prev, (n) => new Int32Array(n), capacity);
   }
 }
