@@ -67,11 +67,15 @@ export const ReportMessage = ReportInput.extend({
   source: z.enum(["api", "simulator"]),
 });
 
+/** Long arrays are checked with a plain loop: a per-element schema costs more than the rest of the alert. */
+const arrayOf = <T>(kind: "string" | "number", what: string) =>
+  z.custom<T[]>((v) => Array.isArray(v) && v.every((x) => typeof x === kind), `must be an array of ${what}`);
+
 /** An `enriched_alerts` message. */
 export const EnrichedAlertMessage = ReportMessage.extend({
   radiusM: z.number().positive(),
-  notifiedUserIds: z.array(z.string()),
-  distancesM: z.array(z.number()),
+  notifiedUserIds: arrayOf<string>("string", "strings"),
+  distancesM: arrayOf<number>("number", "numbers"),
   notifiedCount: z.number().int().nonnegative(),
   enrichedAt: isoTime,
   expiresAt: isoTime,

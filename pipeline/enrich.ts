@@ -58,7 +58,7 @@ export function createEnrichStage(deps: {
         const t = now();
         const nearby = await deps.proximity.near(report.lat, report.lng, deps.settings.radiusM, t);
         const enriched = enrich(report, nearby, deps.settings, t);
-        messages.push({ key: areaKey(report.lat, report.lng), value: JSON.stringify(enriched) });
+        messages.push({ key: areaKey(report.lat, report.lng), value: JSON.stringify(enriched), object: enriched });
       }
       return [{ topic: TOPICS.enrichedAlerts, messages }];
     },

@@ -10,6 +10,8 @@ import { EnrichedAlertMessage, ReportMessage } from "../domain/schemas.ts";
 import { PoisonMessage } from "./runner.ts";
 
 function decodeJson<T>(message: IncomingMessage, schema: z.ZodType<T>, what: string): T {
+  // In-process messages carry the object our own stage produced and validated.
+  if (message.object !== undefined) return message.object as T;
   if (message.value === null) throw new PoisonMessage("empty message");
   let json: unknown;
   try {

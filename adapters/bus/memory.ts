@@ -106,6 +106,7 @@ export class MemoryBus implements Bus {
         value: m.value,
         headers: m.headers ?? {},
         timestamp,
+        object: m.object,
       });
       this.trim(topicName, p);
     }

@@ -18,6 +18,12 @@ export interface OutgoingMessage {
   /** JSON text; null is a tombstone (e.g. "forget this user"). */
   value: string | null;
   headers?: Record<string, string>;
+  /**
+   * The value before serialization, when the producer has it. The embedded bus hands it
+   * to consumers as is, so in-process stages skip parsing and re-validating what our own
+   * code just produced; Kafka ignores it. Consumers must treat it as read-only.
+   */
+  object?: unknown;
 }
 
 export interface IncomingMessage {
@@ -29,6 +35,8 @@ export interface IncomingMessage {
   headers: Record<string, string>;
   /** Epoch milliseconds the message was appended. */
   timestamp: number;
+  /** The producer's own object for `value`, only on the embedded bus (see OutgoingMessage). */
+  object?: unknown;
 }
 
 export interface Batch {
