@@ -11,7 +11,7 @@ import type { SimulationArea } from "../domain/simulated_walk.ts";
 import { simulatedPosition, simulatedUserId } from "../domain/simulated_walk.ts";
 import { log } from "../log.ts";
 
-const CHUNK = 5_000;
+const CHUNK = 500;
 export const LOCATION_JOB_LEASE = "location-job";
 
 export interface LocationJobResult {

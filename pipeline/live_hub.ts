@@ -10,6 +10,7 @@
 
 import type { EnrichedAlert, PublicAlert } from "../domain/alert.ts";
 import { toPublicAlert } from "../domain/alert.ts";
+import { LatencyWindow } from "./latency_window.ts";
 
 /** A connected client. `send` returns false when its buffer is full: the hub then drops it. */
 export interface LiveClient {
@@ -42,11 +43,19 @@ export class LiveHub {
   private seenNext = 0;
   private delivered = 0;
   private dropped = 0;
+  /** Milliseconds from the API accepting a report to its push here. */
+  readonly latency = new LatencyWindow();
 
   get stats() {
     let users = 0;
     for (const set of this.userClients.values()) users += set.size;
-    return { mapClients: this.mapClients.size, userClients: users, delivered: this.delivered, dropped: this.dropped };
+    return {
+      mapClients: this.mapClients.size,
+      userClients: users,
+      delivered: this.delivered,
+      dropped: this.dropped,
+      acceptedToPushMs: this.latency.summary(),
+    };
   }
 
   /** Adds a map client; returns its unsubscribe function. */
@@ -72,16 +81,21 @@ export class LiveHub {
     const pub = toPublicAlert(alert);
     if (this.mapClients.size > 0) {
       const frame = alertFrame(pub);
-      for (const client of this.mapClients) this.deliver(client, frame);
+      for (const client of this.mapClients) this.deliver(client, frame, this.mapClients);
     }
-    if (this.userClients.size === 0) return;
+    if (this.userClients.size > 0) this.notifyUsers(alert, pub);
+    this.latency.record(Date.now() - Date.parse(alert.reportedAt));
+  }
+
+  private notifyUsers(alert: EnrichedAlert, pub: PublicAlert): void {
     const json = JSON.stringify(pub);
     const ids = alert.notifiedUserIds;
     for (let i = 0; i < ids.length; i++) {
       const clients = this.userClients.get(ids[i]);
       if (!clients) continue;
       const frame = notificationFrame(json, alert.id, alert.distancesM[i]);
-      for (const client of clients) this.deliver(client, frame);
+      for (const client of clients) this.deliver(client, frame, clients);
+      if (clients.size === 0) this.userClients.delete(ids[i]);
     }
   }
 
@@ -114,11 +128,13 @@ export class LiveHub {
     this.userClients.clear();
   }
 
-  private deliver(client: LiveClient, frame: Uint8Array): void {
+  private deliver(client: LiveClient, frame: Uint8Array, from: Set<LiveClient>): void {
     if (client.send(frame)) {
       this.delivered++;
       return;
     }
+    // Deleting from the set being iterated is safe for a JS Set.
+    from.delete(client);
     this.dropped++;
     client.close("client too slow: buffer full");
   }
