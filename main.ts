@@ -21,6 +21,14 @@ function readConfig() {
 }
 
 const config = readConfig();
+
+// `alertcircle healthcheck`: for container HEALTHCHECKs in images that have no curl.
+if (Deno.args[0] === "healthcheck") {
+  const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
+  const ok = await fetch(`http://${host}:${config.port}/healthz`).then((r) => r.ok, () => false);
+  Deno.exit(ok ? 0 : 1);
+}
+
 setLogLevel(config.logLevel);
 log.info("config", describeConfig(config));
 

@@ -97,7 +97,7 @@ Deno.test("e2e: a bad setting stops start-up with a message naming the variable"
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "main.ts"],
     cwd: new URL("../", import.meta.url),
-    env: { PORT: "eighty", SIMULATE: "off" },
+    env: { PORT: "eighty", SIMULATE: "off", DATA_DIR: Deno.makeTempDirSync() },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -19,13 +19,27 @@ export interface ServiceProcess {
 export async function startServiceProcess(
   env: Record<string, string> = {},
   timeoutMs = 30_000,
+  /** Extra `deno run` flags, e.g. ["--inspect=127.0.0.1:9229"] for profiling. */
+  denoFlags: string[] = [],
 ): Promise<ServiceProcess> {
   const port = freePort();
   const dataDir = env.DATA_DIR ?? await Deno.makeTempDir({ prefix: "alertcircle-e2e-" });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
+    args: ["run", "-A", ...denoFlags, "main.ts"],
     cwd: ROOT,
-    env: { HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, SIMULATE: "off", LOG_LEVEL: "info", ...env },
+    // Only what the test says: an engine variable leaking in from the shell would change the mode under test.
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache/deno`,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      SIMULATE: "off",
+      LOG_LEVEL: "info",
+      ...env,
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
