@@ -46,7 +46,7 @@ export interface StageOptions<T> {
    */
   step(items: Decoded<T>[], batch: Batch, ctx: BatchContext): Promise<TopicMessages[] | void>;
   commit: "auto" | "manual";
-  onRevoke?(topic: string, partition: number): void;
+  onRevoke?(topic: string, partition?: number): void;
   /** First and longest wait between retries of a failing step. */
   backoffMs?: { initial: number; max: number };
 }
@@ -122,6 +122,8 @@ export class Stage<T> {
         log.warn("stage.retry", { stage: o.name, attempt, retryInMs: wait, error: this.stats.lastError });
         await sleep(wait, ctx.signal);
         if (ctx.signal.aborted) throw new Error(`${o.name} stopped while retrying`);
+        // A long outage must not get this consumer thrown out of its group.
+        await ctx.heartbeat().catch(() => {});
         wait = Math.min(wait * 2, max);
       }
     }

@@ -170,6 +170,7 @@ export class MemoryBus implements Bus {
     const ctx: BatchContext = {
       signal,
       commit,
+      heartbeat: () => Promise.resolve(),
       // In one process publish and commit cannot be torn apart: nothing runs in between.
       publishAndCommit: async (outputs: TopicMessages[], next: number) => {
         for (const o of outputs) await this.publish(o.topic, o.messages);

@@ -38,7 +38,7 @@ Deno.test("a failed batch is delivered again from the committed offset, and noth
     groupId: "g",
     topic: "t",
     fromBeginning: true,
-    onRevoke: (_t, p) => revoked.push(p),
+    onRevoke: (_t, p) => revoked.push(p ?? -1),
     handleBatch: (b: Batch) => {
       if (b.messages.some((m) => m.value === "3") && failures < 2) {
         failures++;

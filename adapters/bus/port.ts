@@ -59,6 +59,8 @@ export interface BatchContext {
    * the output.
    */
   publishAndCommit(outputs: TopicMessages[], nextOffset: number): Promise<void>;
+  /** Tells the group this consumer is alive during long work (a step being retried). */
+  heartbeat(): Promise<void>;
   /** Aborted when the subscription stops; long handlers should give up early. */
   signal: AbortSignal;
 }
@@ -78,9 +80,9 @@ export interface SubscribeOptions {
   /**
    * Called when this consumer loses a partition or is rewound to its committed offset
    * (rebalance, failed batch): unflushed state for it must be dropped, as those messages
-   * will be delivered again. Not called on a graceful stop.
+   * will be delivered again. No partition means all of them. Not called on a graceful stop.
    */
-  onRevoke?(topic: string, partition: number): void;
+  onRevoke?(topic: string, partition?: number): void;
 }
 
 export interface Subscription {

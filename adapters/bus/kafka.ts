@@ -1,0 +1,367 @@
+/**
+ * The bus on Apache Kafka (kafkajs). Topics are created at start if missing; messages
+ * are keyed (kafkajs's default partitioner is Java's murmur2, the same as the embedded
+ * bus); the producer is idempotent and acknowledged by all in-sync replicas before a
+ * publish resolves. A stage that publishes what it consumed does both in one Kafka
+ * transaction (output + input offsets), and consumers read committed data only, so a
+ * crash between the two never duplicates an enriched alert.
+ *
+ * kafkajs leaves the group on stop(), after which no commit is possible; a graceful
+ * stop therefore pauses fetching and waits for the batch in flight, so the archive can
+ * still flush and commit before close() leaves the group.
+ */
+
+import { Kafka, logLevel } from "kafkajs";
+import type { Admin, Consumer, KafkaConfig, Producer, SASLOptions } from "kafkajs";
+import type { Config } from "../../config.ts";
+import { log } from "../../log.ts";
+import type {
+  Batch,
+  BatchContext,
+  Bus,
+  IncomingMessage,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicMessages,
+  TopicSpec,
+} from "./port.ts";
+
+type KafkaSettings = NonNullable<Config["kafka"]>;
+
+/** A publish the API waits on gives up after about this long, so a report gets a 503, not a hang. */
+const PUBLISH_TIMEOUT_MS = 5_000;
+
+function kafkaLogs() {
+  const levels: Record<number, "error" | "warn" | "info" | "debug"> = {
+    [logLevel.ERROR]: "error",
+    [logLevel.WARN]: "warn",
+    [logLevel.INFO]: "info",
+    [logLevel.DEBUG]: "debug",
+  };
+  return () => ({ namespace, level, log: entry }: { namespace: string; level: number; log: { message: string } }) => {
+    const l = levels[level] ?? "info";
+    // kafkajs is chatty at info (joins, rebalances); only problems are worth a line.
+    if (l === "error" || l === "warn") log[l]("kafka", { namespace, message: entry.message });
+  };
+}
+
+export class KafkaBus implements Bus {
+  readonly kind = "kafka";
+  private readonly kafka: Kafka;
+  private producer?: Producer;
+  private admin?: Admin;
+  private readonly txProducers = new Map<string, { producer: Producer; lock: Promise<void> }>();
+  private readonly consumers = new Set<Consumer>();
+  private lastError?: { message: string; at: number };
+  private lastSuccess = 0;
+
+  constructor(private readonly settings: KafkaSettings, private readonly instanceId: string) {
+    const config: KafkaConfig = {
+      clientId: settings.clientId,
+      brokers: settings.brokers,
+      ssl: settings.ssl,
+      connectionTimeout: 3_000,
+      requestTimeout: 10_000,
+      retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogs(),
+    };
+    if (settings.sasl) {
+      config.sasl = {
+        mechanism: settings.sasl.mechanism,
+        username: settings.sasl.username,
+        password: settings.sasl.password,
+      } as SASLOptions;
+    }
+    this.kafka = new Kafka(config);
+  }
+
+  /** The cluster's name for one of our topics or groups. */
+  private named(name: string): string {
+    return this.settings.topicPrefix + name;
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(this.named(s.name)));
+      if (missing.length > 0) {
+        // Another instance may create them at the same moment; "already exists" is fine.
+        const created = await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({
+            topic: this.named(s.name),
+            numPartitions: s.partitions ?? this.settings.partitions,
+            replicationFactor: this.settings.replicationFactor,
+            configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+        if (created) log.info("kafka.topics_created", { topics: missing.map((s) => s.name) });
+      }
+      // Usable means every partition has a leader, whoever created the topic.
+      const names = specs.map((s) => this.named(s.name));
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const meta = await admin.fetchTopicMetadata({ topics: names }).catch(() => undefined);
+        const led = meta?.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+        if (led) break;
+        if (Date.now() > deadline) throw new Error(`topics ${names.join(", ")} have no leaders after 30 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = await this.plainProducer();
+    try {
+      await withTimeout(
+        producer.send({
+          topic: this.named(topic),
+          acks: -1,
+          timeout: PUBLISH_TIMEOUT_MS,
+          messages: messages.map(toKafka),
+        }),
+        PUBLISH_TIMEOUT_MS + 1_000,
+        `publishing to ${topic} timed out`,
+      );
+      this.lastSuccess = Date.now();
+    } catch (err) {
+      this.noteError(err);
+      throw err;
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const topic = this.named(options.topic);
+    const consumer = this.kafka.consumer({
+      groupId: this.named(options.groupId),
+      // A crashed instance's partitions move to the others after this long.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3_000,
+      // Fetches return as soon as a message arrives (minBytes 1); a short wait only makes
+      // an idle consumer poll more often, and lets disconnect() finish quickly.
+      maxWaitTimeInMs: 500,
+      // Read only what transactions committed: an aborted enrichment is never seen downstream.
+      readUncommitted: false,
+      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
+    });
+    this.consumers.add(consumer);
+    let inFlight = 0;
+    let idle: (() => void) | undefined;
+    const stopping = new AbortController();
+    // After any (re)join kafkajs resumes every partition from its committed offset, so
+    // whatever a stage buffered without committing will come again: let it drop that.
+    consumer.on(consumer.events.GROUP_JOIN, () => options.onRevoke?.(options.topic));
+    consumer.on(consumer.events.CRASH, (e) => this.noteError(e.payload.error));
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: options.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 6,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0 || stopping.signal.aborted) return;
+        inFlight++;
+        try {
+          const b: Batch = {
+            topic: options.topic,
+            partition: batch.partition,
+            messages: batch.messages.map((m) => fromKafka(options.topic, batch.partition, m)),
+          };
+          const tp = { topic, partition: batch.partition };
+          const ctx: BatchContext = {
+            signal: stopping.signal,
+            heartbeat,
+            commit: async (next) => {
+              await consumer.commitOffsets([{ ...tp, offset: String(next) }]);
+            },
+            publishAndCommit: (outputs, next) => this.transact(options.groupId, outputs, tp, next),
+          };
+          await options.handleBatch(b, ctx);
+          if (options.autoCommit !== false) await ctx.commit(b.messages[b.messages.length - 1].offset + 1);
+          // Moves the fetch position on; committing stays the stage's business.
+          resolveOffset(batch.messages[batch.messages.length - 1].offset);
+          this.lastSuccess = Date.now();
+        } finally {
+          inFlight--;
+          if (inFlight === 0) idle?.();
+        }
+      },
+    });
+    return {
+      stop: async () => {
+        consumer.pause([{ topic }]);
+        stopping.abort();
+        if (inFlight > 0) await new Promise<void>((r) => idle = r);
+      },
+      close: async () => {
+        await consumer.disconnect();
+        this.consumers.delete(consumer);
+      },
+    };
+  }
+
+  async pending(groupId: string, topic: string): Promise<number> {
+    const admin = await this.sharedAdmin();
+    try {
+      const [ends, committed] = await Promise.all([
+        admin.fetchTopicOffsets(this.named(topic)),
+        admin.fetchOffsets({ groupId: this.named(groupId), topics: [this.named(topic)] }),
+      ]);
+      const at = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+      return ends.reduce((sum, p) => {
+        const c = at.get(p.partition) ?? -1;
+        return sum + Number(p.high) - (c < 0 ? Number(p.low) : c);
+      }, 0);
+    } catch (err) {
+      // Reconnect next time rather than keep a broken client.
+      this.admin = undefined;
+      await admin.disconnect().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** One admin connection for the frequent lag questions (stats, drain, warm-up). */
+  private async sharedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
+  health() {
+    const recentError = this.lastError && this.lastError.at > this.lastSuccess;
+    return recentError
+      ? { ok: false, detail: `brokers ${this.settings.brokers.join(",")}: ${this.lastError!.message}` }
+      : { ok: true, detail: `brokers ${this.settings.brokers.join(",")}` };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
+    await Promise.allSettled([
+      this.admin?.disconnect(),
+      this.producer?.disconnect(),
+      ...[...this.txProducers.values()].map((t) => t.producer.disconnect()),
+    ]);
+  }
+
+  /** Publishes the outputs and commits the group's input offset in one transaction. */
+  private async transact(
+    groupId: string,
+    outputs: TopicMessages[],
+    tp: { topic: string; partition: number },
+    next: number,
+  ): Promise<void> {
+    const slot = await this.txProducer(groupId);
+    // kafkajs runs one transaction at a time per producer; partitions take turns.
+    const run = slot.lock.then(async () => {
+      const tx = await slot.producer.transaction();
+      try {
+        for (const o of outputs) {
+          if (o.messages.length > 0) await tx.send({ topic: this.named(o.topic), messages: o.messages.map(toKafka) });
+        }
+        await tx.sendOffsets({
+          consumerGroupId: this.named(groupId),
+          topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, offset: String(next) }] }],
+        });
+        await tx.commit();
+        this.lastSuccess = Date.now();
+      } catch (err) {
+        this.noteError(err);
+        await tx.abort().catch(() => {});
+        // Start the next attempt from a fresh producer: after some errors kafkajs's
+        // transactional state cannot be reused.
+        this.txProducers.delete(groupId);
+        await slot.producer.disconnect().catch(() => {});
+        throw err;
+      }
+    });
+    slot.lock = run.catch(() => {});
+    return run;
+  }
+
+  private async plainProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
+      });
+      this.producer = producer;
+      try {
+        await withTimeout(producer.connect(), PUBLISH_TIMEOUT_MS, "connecting to Kafka timed out");
+      } catch (err) {
+        this.producer = undefined;
+        await producer.disconnect().catch(() => {});
+        this.noteError(err);
+        throw err;
+      }
+    }
+    return this.producer;
+  }
+
+  private async txProducer(groupId: string) {
+    let slot = this.txProducers.get(groupId);
+    if (!slot) {
+      const producer = this.kafka.producer({
+        // One transactional id per stage and instance: a restarted instance fences its old self.
+        transactionalId: this.named(`${groupId}-${this.instanceId}`),
+        // A transaction left open by a crashed process holds up read-committed readers
+        // until it times out (or a restart with this id fences it): keep that short.
+        transactionTimeout: 10_000,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      slot = { producer, lock: Promise.resolve() };
+      this.txProducers.set(groupId, slot);
+    }
+    return slot;
+  }
+
+  private noteError(err: unknown): void {
+    this.lastError = { message: err instanceof Error ? err.message : String(err), at: Date.now() };
+  }
+}
+
+function toKafka(m: OutgoingMessage) {
+  return { key: m.key, value: m.value, headers: m.headers };
+}
+
+function fromKafka(
+  topic: string,
+  partition: number,
+  m: { key: Buffer | null; value: Buffer | null; offset: string; timestamp: string; headers?: Record<string, unknown> },
+): IncomingMessage {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v !== undefined) headers[k] = String(v);
+  }
+  return {
+    topic,
+    partition,
+    offset: Number(m.offset),
+    key: m.key === null ? null : m.key.toString(),
+    value: m.value === null ? null : m.value.toString(),
+    headers,
+    timestamp: Number(m.timestamp),
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => timer = setTimeout(() => reject(new Error(message)), ms)),
+  ]).finally(() => clearTimeout(timer));
+}
