@@ -15,9 +15,8 @@ import type { AlertStore, LeaseStore, LocationStore, Nearby, Store, UserLocation
 export const FEED_LENGTH = 50;
 
 export class MemoryLocationStore implements LocationStore {
-  readonly index = new LocationIndex();
-
-  constructor(private readonly ttlMs: number) {}
+  /** @param index the index to hold the locations in: its own, or an instance's shared proximity index */
+  constructor(private readonly ttlMs: number, readonly index = new LocationIndex()) {}
 
   upsertMany(locations: UserLocation[]): Promise<void> {
     for (const l of locations) this.index.upsert(l.userId, l.lat, l.lng, l.seenAt);
