@@ -25,6 +25,8 @@ export interface Config {
   kafka?: {
     brokers: string[];
     clientId: string;
+    /** Prepended to every topic and consumer group: several deployments (or test runs) can share a cluster. */
+    topicPrefix: string;
     partitions: number;
     replicationFactor: number;
     ssl: boolean;
@@ -114,7 +116,9 @@ export function loadConfig(env: Env = Deno.env.toObject()): Config {
   const config: Config = {
     host: text(env, "HOST", "0.0.0.0"),
     port: number(env, "PORT", 8000, 0, 65535),
-    instanceId: text(env, "INSTANCE_ID", `${Deno.hostname()}-${Deno.pid}`),
+    // Stable across restarts on one host, so a restarted instance fences its own unfinished
+    // Kafka transactions at once; several instances on one host must each set their own.
+    instanceId: text(env, "INSTANCE_ID", Deno.hostname()),
     dataDir: text(env, "DATA_DIR", "./data"),
     alertRadiusM: number(env, "ALERT_RADIUS_M", 500, 1, 50_000),
     locationTtlS: number(env, "LOCATION_TTL_S", 300, 10, 86_400),
@@ -137,10 +141,15 @@ export function loadConfig(env: Env = Deno.env.toObject()): Config {
         throw new ConfigError("KAFKA_BROKERS", `expected host:port[,host:port], got "${b}"`);
       }
     }
+    const prefix = text(env, "KAFKA_TOPIC_PREFIX", "");
+    if (!/^[A-Za-z0-9._-]*$/.test(prefix)) {
+      throw new ConfigError("KAFKA_TOPIC_PREFIX", "may hold only letters, digits, '.', '_' and '-'");
+    }
     const mechanism = optional(env, "KAFKA_SASL_MECHANISM");
     config.kafka = {
       brokers: list,
       clientId: text(env, "KAFKA_CLIENT_ID", "alertcircle"),
+      topicPrefix: prefix,
       partitions: number(env, "KAFKA_PARTITIONS", 6, 1, 1_000),
       replicationFactor: number(env, "KAFKA_REPLICATION_FACTOR", 1, 1, 10),
       ssl: flag(env, "KAFKA_SSL", false),

@@ -15,7 +15,10 @@ import { LocationJob } from "../jobs/location_job.ts";
 import { ReportSimulator } from "../jobs/report_simulator.ts";
 import { Sweeper } from "../jobs/sweeper.ts";
 import { log } from "../log.ts";
+import { MemoryLocationStore, MemoryStore } from "../adapters/store/memory.ts";
+import { LocationIndex } from "../domain/location_index.ts";
 import { ArchiveStage } from "../pipeline/archive.ts";
+import { createLocationFeedStage } from "../pipeline/location_feed.ts";
 import { createEnrichStage } from "../pipeline/enrich.ts";
 import { createLiveStage } from "../pipeline/live.ts";
 import { LiveHub } from "../pipeline/live_hub.ts";
@@ -40,10 +43,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const bus = overrides.bus ?? await openBus(config);
   const store = overrides.store ?? await openStore(config);
   const archive = overrides.archive ?? await openArchive(config);
+  // Groups that belong to this process alone (live push, index feed) are named per boot:
+  // a restarted instance starts them afresh instead of resuming a dead one's position.
+  const bootId = `${config.instanceId}-${crypto.randomUUID().slice(0, 8)}`;
   const hub = new LiveHub();
   const intake = new ReportIntake(bus);
-  const proximity = store.locations;
-  const locations = new LocationUpdates(store.locations);
+  // Enrichment asks an in-memory index: the embedded store's own, or a copy of the
+  // store's locations that this instance keeps (see app/locations.ts).
+  const ownIndex = store instanceof MemoryStore ? undefined : new LocationIndex();
+  const index = store instanceof MemoryStore ? store.locations.index : ownIndex!;
+  const proximity = new MemoryLocationStore(config.locationTtlS * 1000, index);
+  const kafka = bus.kind === "kafka";
+  const locations = new LocationUpdates(store.locations, { index: ownIndex, feed: kafka ? bus : undefined });
+  const locationFeed = kafka ? createLocationFeedStage({ bus, index, instanceId: bootId }) : undefined;
 
   const enrichStage = createEnrichStage({
     bus,
@@ -51,7 +63,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     settings: { radiusM: config.alertRadiusM, alertTtlMs: config.alertTtlS * 1000 },
   });
   const sinkStage = createSinkStage({ bus, alerts: store.alerts });
-  const liveStage = createLiveStage({ bus, hub, instanceId: config.instanceId });
+  const liveStage = createLiveStage({ bus, hub, instanceId: bootId });
   const archiveStage = new ArchiveStage({
     bus,
     archive,
@@ -72,7 +84,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       intervalMs: config.simReportIntervalS * 1000,
     })
     : undefined;
-  const sweeper = new Sweeper(store);
+  const sweeper = new Sweeper(store, ownIndex ? proximity : undefined);
   let started = false;
 
   async function readiness(): Promise<Readiness> {
@@ -105,7 +117,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       reportsAccepted: intake.accepted,
       locationUpdates: locations.updates,
       lag: { enrich: rawLag, sink: sinkLag, archive: archiveLag },
-      stages: [enrichStage.stats, sinkStage.stats, liveStage.stats, archiveStage.stats],
+      stages: [enrichStage.stats, sinkStage.stats, liveStage.stats, archiveStage.stats, locationFeed?.stats].filter(
+        Boolean,
+      ),
+      proximityIndexUsers: index.size,
       live: hub.stats,
       locationJob: locationJob.lastRun,
       memory: { rssBytes: Deno.memoryUsage().rss, heapUsedBytes: Deno.memoryUsage().heapUsed },
@@ -120,7 +135,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       { name: TOPICS.rawAlerts },
       { name: TOPICS.enrichedAlerts },
       { name: TOPICS.deadLetters },
+      {
+        name: TOPICS.userLocations,
+        // Keeps only what the TTL needs: enough to rebuild an index, never a history.
+        config: {
+          "cleanup.policy": "delete",
+          "retention.ms": String(config.locationTtlS * 1000),
+          "segment.ms": String(Math.min(60_000, config.locationTtlS * 1000)),
+        },
+      },
     ]);
+    await warmUpIndex();
     // Downstream first, so nothing enrich produces is waiting for a reader.
     await archiveStage.start();
     await sinkStage.start();
@@ -134,6 +159,27 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     }
     started = true;
     log.info("app.started", { bus: bus.kind, store: store.kind, archive: archive.kind });
+  }
+
+  /**
+   * Fills this instance's proximity index before enrichment starts: with Kafka by
+   * replaying `user_locations` (it holds just the TTL's worth), otherwise from the store.
+   */
+  async function warmUpIndex(): Promise<void> {
+    if (locationFeed) {
+      await locationFeed.start();
+      const group = `alertcircle-locations-${bootId}`;
+      const deadline = Date.now() + 60_000;
+      // A transient broker error only means "ask again".
+      while (Date.now() < deadline && await bus.pending(group, TOPICS.userLocations).catch(() => Infinity) > 100) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } else if (ownIndex) {
+      for (const u of await store.locations.active(Date.now(), { limit: Number.MAX_SAFE_INTEGER })) {
+        ownIndex.upsert(u.userId, u.lat, u.lng, u.seenAt);
+      }
+    }
+    log.info("app.index_ready", { users: index.size });
   }
 
   /**
@@ -169,11 +215,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     hub.closeAll("server shutting down");
     const left = await drain(DRAIN_TIMEOUT_MS);
     if (left > 0) log.warn("app.drain_incomplete", { pending: left });
+    // Enrichment first, so nothing new reaches the stages downstream while they stop.
     await enrichStage.stop();
-    await liveStage.stop();
-    await sinkStage.stop();
-    await archiveStage.stop();
-    await Promise.all([enrichStage.close(), liveStage.close(), sinkStage.close()]);
+    await Promise.all([liveStage.stop(), sinkStage.stop(), locationFeed?.stop(), archiveStage.stop()]);
+    await Promise.all([
+      enrichStage.close(),
+      liveStage.close(),
+      sinkStage.close(),
+      locationFeed?.close(),
+      archiveStage.close(),
+    ]);
     await bus.close();
     await store.close();
     await archive.close();

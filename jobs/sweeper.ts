@@ -3,13 +3,18 @@
  * entries, so how often this runs affects memory only, never what anyone sees.
  */
 
-import type { Store } from "../adapters/store/port.ts";
+import type { LocationStore, Store } from "../adapters/store/port.ts";
 import { log } from "../log.ts";
 
 export class Sweeper {
   private timer?: ReturnType<typeof setInterval>;
 
-  constructor(private readonly store: Store, private readonly everyMs = 30_000) {}
+  constructor(
+    private readonly store: Store,
+    /** This instance's proximity index, when it is a copy separate from the store. */
+    private readonly proximity?: LocationStore,
+    private readonly everyMs = 30_000,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => {
@@ -23,6 +28,7 @@ export class Sweeper {
 
   async sweep(now = Date.now()): Promise<{ locations: number; alerts: number }> {
     const locations = await this.store.locations.sweep(now);
+    await this.proximity?.sweep(now);
     const alerts = await this.store.alerts.sweep(now);
     if (locations + alerts > 0) log.debug("sweeper.reclaimed", { locations, alerts });
     return { locations, alerts };

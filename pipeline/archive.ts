@@ -113,7 +113,7 @@ export class ArchiveStage {
       commit: "manual",
       decode: decodeEnrichedAlert,
       step: (items, batch, ctx) => this.step(items, batch.partition, ctx),
-      onRevoke: (_topic, partition) => this.buffers.delete(partition),
+      onRevoke: (_topic, partition) => partition === undefined ? this.buffers.clear() : this.buffers.delete(partition),
     });
   }
 
@@ -127,7 +127,7 @@ export class ArchiveStage {
     for (const [partition, buffer] of this.buffers) await this.locked(buffer, () => this.flush(partition, buffer));
   }
 
-  /** Stops consuming, writes whatever is buffered, commits it, and leaves the group. */
+  /** Stops consuming, then writes and commits whatever is buffered. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.stage.stop();
@@ -136,7 +136,11 @@ export class ArchiveStage {
         log.error("archive.final_flush_failed", { partition, error: String(err) })
       );
     }
-    await this.stage.close();
+  }
+
+  /** Leaves the group (after stop). */
+  close(): Promise<void> {
+    return this.stage.close();
   }
 
   get stats() {
