@@ -1,8 +1,9 @@
 /**
- * Makes sure Debian's Chromium is installed for the browser tests: playwright-core
- * drives it, since a browser download of Playwright's own cannot work here. Installs it
- * with apt-get when missing and we are root (CI and fresh machines); otherwise says
- * exactly what to do.
+ * Makes sure the Debian packages the tests use are installed: Chromium for the browser
+ * tests (playwright-core drives it, since Playwright's own browser download cannot work
+ * here) and kcat, the independent Kafka client the integration tests read topics with.
+ * Installs them with apt-get when missing and we are root (CI and fresh machines);
+ * otherwise says exactly what to do.
  */
 
 import { CHROMIUM } from "../../tests/support/browser.ts";
@@ -26,17 +27,24 @@ async function run(cmd: string, args: string[]): Promise<void> {
   if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed with exit code ${code}`);
 }
 
-export async function ensureChromium(): Promise<void> {
-  if (await exists(CHROMIUM)) return;
+const NEEDED: Array<{ path: string; packages: string[] }> = [
+  { path: CHROMIUM, packages: ["chromium", "fonts-dejavu-core"] },
+  { path: "/usr/bin/kcat", packages: ["kcat"] },
+];
+
+export async function ensureTestPackages(): Promise<void> {
+  const missing: string[] = [];
+  for (const n of NEEDED) if (!await exists(n.path)) missing.push(...n.packages);
+  if (missing.length === 0) return;
   if (Deno.uid() !== 0) {
     throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install Debian's chromium package (sudo apt-get install chromium)`,
+      `missing for the tests: ${missing.join(", ")}; install them: sudo apt-get install ${missing.join(" ")}`,
     );
   }
-  console.log("installing Debian's chromium for the browser tests…");
+  console.log(`installing Debian packages for the tests: ${missing.join(", ")}…`);
   await run("apt-get", ["update", "-qq"]);
-  await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-dejavu-core"]);
-  if (!await exists(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is still missing`);
+  await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing]);
+  for (const n of NEEDED) if (!await exists(n.path)) throw new Error(`apt-get ran but ${n.path} is still missing`);
 }
 
-if (import.meta.main) await ensureChromium();
+if (import.meta.main) await ensureTestPackages();

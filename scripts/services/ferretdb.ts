@@ -1,0 +1,326 @@
+/**
+ * FerretDB (MongoDB wire protocol in front of SQLite) for tests and benchmarks.
+ *
+ * `provision(cacheDir)` builds the `ferretdb` binary from the Go module proxy once;
+ * `start(options)` runs it on 127.0.0.1 with the SQLite backend and waits until the
+ * `mongodb` driver can really write and read.
+ *
+ * COMPATIBILITY_FINDINGS
+ */
+
+import { cp } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
+import { MongoClient } from "mongodb";
+import { freePort, type RunningService, type StartOptions } from "./service.ts";
+
+/** FerretDB release built by `provision` (module tag is `v` + this). */
+export const FERRETDB_VERSION = "1.24.2";
+
+const MODULE = "github.com/FerretDB/FerretDB";
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+
+function log(message: string): void {
+  console.log(`[ferretdb] ${message}`);
+}
+
+function installDir(cacheDir: string): string {
+  return `${cacheDir}/ferretdb-${FERRETDB_VERSION}`;
+}
+
+function binaryPath(cacheDir: string): string {
+  return `${installDir(cacheDir)}/bin/ferretdb`;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** Runs a Go command, streaming its stderr (download/compile errors) to ours. */
+async function go(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<string> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("go", {
+      args,
+      cwd,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new Error(
+        "`go` is not on PATH; FerretDB is built from source with Go",
+      );
+    }
+    throw err;
+  }
+  if (!output.success) {
+    throw new Error(
+      `go ${args.join(" ")} failed with exit code ${output.code}`,
+    );
+  }
+  return new TextDecoder().decode(output.stdout);
+}
+
+/**
+ * Builds `<cacheDir>/ferretdb-<version>/bin/ferretdb`; returns at once if it exists.
+ *
+ * A plain `go install …/cmd/ferretdb@v1.24.2` compiles, but the binary panics at
+ * start-up: FerretDB embeds `build/version/version.txt`, which only its release
+ * tooling generates. So the module source is copied out of the module cache, the
+ * file is written, and `go build` runs inside that copy. No build tags: that gives
+ * the production flavour (non-debug, PostgreSQL and SQLite backends compiled in).
+ */
+export async function provision(cacheDir: string): Promise<void> {
+  const bin = binaryPath(cacheDir);
+  if (await isFile(bin)) return;
+
+  const started = performance.now();
+  // A per-process scratch folder keeps concurrent provisions from clobbering each
+  // other; the final rename is atomic, so readers never see a half-written binary.
+  const work = `${installDir(cacheDir)}/build-${Deno.pid}`;
+  await Deno.remove(work, { recursive: true }).catch(() => {});
+  await Deno.mkdir(`${installDir(cacheDir)}/bin`, { recursive: true });
+  await Deno.mkdir(work, { recursive: true });
+
+  const env = {
+    // A private module cache (≈650 MB of dependency sources) that is deleted after
+    // the build, so nothing piles up in ~/go; -modcacherw makes it deletable.
+    GOMODCACHE: `${work}/gomod`,
+    GOFLAGS: "-modcacherw -buildvcs=false",
+    GOWORK: "off",
+    // The SQLite driver FerretDB uses is pure Go, so no C toolchain is needed and
+    // the binary is static, like FerretDB's own release builds.
+    CGO_ENABLED: "0",
+  };
+
+  try {
+    log(`downloading ${MODULE}@v${FERRETDB_VERSION} from the Go module proxy`);
+    const info = JSON.parse(
+      await go(
+        ["mod", "download", "-json", `${MODULE}@v${FERRETDB_VERSION}`],
+        work,
+        env,
+      ),
+    ) as { Dir?: string; Error?: string; Origin?: { Hash?: string } };
+    if (!info.Dir) {
+      throw new Error(
+        `go mod download: ${info.Error ?? "no module directory"}`,
+      );
+    }
+
+    const src = `${work}/src`;
+    // Thanks to -modcacherw the copied files are writable.
+    await cp(info.Dir, src, { recursive: true });
+    await Deno.writeTextFile(
+      `${src}/build/version/version.txt`,
+      `v${FERRETDB_VERSION}\n`,
+    );
+    if (info.Origin?.Hash) {
+      await Deno.writeTextFile(
+        `${src}/build/version/commit.txt`,
+        `${info.Origin.Hash}\n`,
+      );
+    }
+
+    log(
+      "compiling cmd/ferretdb (first time: a few minutes, dependencies download)",
+    );
+    const tmpBin = `${bin}.${Deno.pid}.tmp`;
+    await go(["build", "-trimpath", "-o", tmpBin, "./cmd/ferretdb"], src, env);
+
+    // Catch a broken build here rather than as a confusing start-up failure later.
+    const version = await new Deno.Command(tmpBin, { args: ["--version"] })
+      .output();
+    const versionText = new TextDecoder().decode(version.stdout);
+    if (
+      !version.success || !versionText.includes(`version: v${FERRETDB_VERSION}`)
+    ) {
+      throw new Error(
+        `built ferretdb reports an unexpected version:\n${versionText}`,
+      );
+    }
+    await Deno.rename(tmpBin, bin);
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+  log(`built ${bin} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * True while the process exists and has not exited. Reads /proc rather than
+ * probing with a signal because an exited but not yet reaped child (a zombie)
+ * still accepts signals, yet it is gone for our purposes.
+ */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // The state letter follows the parenthesised command name.
+    const state = stat.charAt(stat.lastIndexOf(")") + 2);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** SIGTERM, wait up to STOP_GRACE_MS, then SIGKILL; resolves once the pid is gone. */
+async function stopPid(pid: number, exited: () => boolean): Promise<void> {
+  const gone = () => exited() || !isRunning(pid);
+  if (gone()) return;
+  try {
+    Deno.kill(pid, "SIGTERM");
+  } catch {
+    return; // already exited between the check and the signal
+  }
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (!gone() && Date.now() < deadline) await sleep(50);
+  if (gone()) return;
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    return;
+  }
+  while (!gone()) await sleep(50);
+}
+
+async function logTail(path: string, lines = 40): Promise<string> {
+  try {
+    return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-lines)
+      .join("\n");
+  } catch {
+    return "(no log written)";
+  }
+}
+
+/** One full write/read round trip through the real driver: listening is not enough. */
+async function probe(uri: string): Promise<void> {
+  const client = new MongoClient(uri, {
+    directConnection: true,
+    serverSelectionTimeoutMS: 1_000,
+    connectTimeoutMS: 1_000,
+  });
+  try {
+    await client.connect();
+    const db = client.db("alertcircle_readiness");
+    const marker = crypto.randomUUID();
+    await db.collection("probe").insertOne({ marker });
+    const found = await db.collection("probe").findOne({ marker });
+    if (found?.marker !== marker) {
+      throw new Error("inserted probe document was not read back");
+    }
+    await db.dropDatabase();
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Starts FerretDB with SQLite files in `<dataDir>/sqlite/` and its log in
+ * `<dataDir>/ferretdb.log`. With `detached`, the server gets its own session and
+ * outlives this process; `stop()` (or SIGTERM to `pid`) ends it.
+ */
+export async function start(
+  opts: StartOptions & { detached?: boolean },
+): Promise<RunningService> {
+  const bin = binaryPath(opts.cacheDir);
+  if (!(await isFile(bin))) {
+    throw new Error(`${bin} is missing; run provision(cacheDir) first`);
+  }
+  await Deno.mkdir(opts.dataDir, { recursive: true });
+  // Absolute, so the file: URL and state dir do not depend on the cwd.
+  const dataDir = await Deno.realPath(opts.dataDir);
+  const sqliteDir = `${dataDir}/sqlite/`;
+  await Deno.mkdir(sqliteDir, { recursive: true });
+  await Deno.mkdir(`${dataDir}/state`, { recursive: true });
+  const logFile = `${dataDir}/ferretdb.log`;
+  const port = opts.port || freePort();
+
+  const args = [
+    "--handler=sqlite",
+    // pathToFileURL percent-encodes odd characters; FerretDB decodes them again.
+    `--sqlite-url=${pathToFileURL(sqliteDir).href}`,
+    `--listen-addr=127.0.0.1:${port}`,
+    // The metrics/pprof listener defaults to the fixed port 8088, which would
+    // collide between parallel instances; tests do not need it.
+    "--debug-addr=-",
+    `--state-dir=${dataDir}/state`,
+    "--telemetry=disable",
+    "--log-level=info",
+  ];
+
+  // The shell only redirects output into the log file and then execs, so the child
+  // pid is FerretDB's own. A file (not a pipe) lets a detached server keep logging
+  // after this process is gone.
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      'exec "$0" "$@" >>"$FERRETDB_LOG" 2>&1 </dev/null',
+      bin,
+      ...args,
+    ],
+    env: { FERRETDB_LOG: logFile },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    // setsid() in the child: no controlling terminal, own process group, so Ctrl-C
+    // or the parent's exit does not reach it.
+    detached: opts.detached ?? false,
+  }).spawn();
+  if (opts.detached) child.unref();
+
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const pid = child.pid;
+  const uri = `mongodb://127.0.0.1:${port}/`;
+  const stop = () => stopPid(pid, () => exited).then(() => undefined);
+
+  const started = performance.now();
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastError: unknown;
+  while (true) {
+    if (exited) {
+      const { code, signal } = await status;
+      throw new Error(
+        `ferretdb exited during start-up (code ${code}, signal ${signal}); ` +
+          `log ${logFile}:\n${await logTail(logFile)}`,
+      );
+    }
+    try {
+      await probe(uri);
+      break;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        `ferretdb on ${uri} not ready after ${READY_TIMEOUT_MS / 1000} s ` +
+          `(last error: ${lastError}); log ${logFile}:\n${await logTail(
+            logFile,
+          )}`,
+      );
+    }
+    await sleep(200);
+  }
+  log(
+    `ready on ${uri} (pid ${pid}) in ${((performance.now() - started) / 1000).toFixed(2)} s`,
+  );
+
+  return { name: "ferretdb", pid, env: { MONGODB_URI: uri }, stop };
+}
