@@ -5,7 +5,7 @@ WORKDIR /src
 COPY deno.json deno.lock ./
 RUN deno install --frozen
 COPY . .
-RUN deno task build && deno compile -A --include static --output /out/alertcircle main.ts
+RUN deno task build && deno run -A scripts/compile.ts /out/alertcircle
 
 # Runtime stage: just the binary, a non-root user and a data folder.
 FROM debian:bookworm-slim
