@@ -24,8 +24,11 @@ export interface AppContext {
   bus: Bus;
   store: Store;
   archive: Archive;
-  /** Answers "who is near" for enrichment: the store's own index, or an instance-local copy. */
-  proximity: Pick<LocationStore, "near">;
+  /**
+   * This instance's in-memory view of every user's latest location: what enrichment asks
+   * "who is near", and what the dashboard shows. The store's own index, or a copy of it.
+   */
+  proximity: LocationStore;
   hub: LiveHub;
   intake: ReportIntake;
   locations: LocationUpdates;

@@ -1,8 +1,13 @@
 /**
- * Recording where users are. The store is the system of record. The proximity index
- * that enrichment asks is in memory: with the embedded store it *is* the store; with
- * MongoDB it is a separate copy, updated here directly. With Kafka every update is also
- * published on `user_locations`, so every instance's index follows every write.
+ * Recording where users are. Enrichment asks an in-memory proximity index, so that is
+ * updated first, in this process, before the call returns. Then:
+ *
+ * - embedded store: the index *is* the store; done (and with Kafka, published so other
+ *   instances' indexes follow);
+ * - MongoDB: the update is published on `user_locations`; every instance's index feed
+ *   and the shared location sink (which writes the store in bulk) read it from there.
+ *
+ * So a location write costs one publish, whatever the database's speed.
  */
 
 import type { Bus } from "../adapters/bus/port.ts";
@@ -14,26 +19,27 @@ export class LocationUpdates {
   updates = 0;
 
   constructor(
-    private readonly store: LocationStore,
     private readonly options: {
-      /** This instance's proximity index, when it is not the store itself. */
-      index?: LocationIndex;
-      /** The bus to tell the other instances on (Kafka). */
-      feed?: Bus;
-    } = {},
+      /** The store, when it is not itself the index (MongoDB); its writes then go through the bus. */
+      store?: LocationStore;
+      /** This instance's proximity index (for the embedded store: the store's own). */
+      index: LocationIndex;
+      /** Where updates are published, or undefined when nobody else needs them. */
+      bus?: Bus;
+    },
   ) {}
 
   async record(locations: UserLocation[]): Promise<void> {
     if (locations.length === 0) return;
-    await this.store.upsertMany(locations);
-    const { index, feed } = this.options;
-    if (index) { for (const l of locations) index.upsert(l.userId, l.lat, l.lng, l.seenAt); }
-    if (feed) {
-      await feed.publish(
+    const { index, bus } = this.options;
+    for (const l of locations) index.upsert(l.userId, l.lat, l.lng, l.seenAt);
+    if (bus) {
+      await bus.publish(
         TOPICS.userLocations,
         locations.map((l) => ({
           key: l.userId,
           value: JSON.stringify({ lat: l.lat, lng: l.lng, seenAt: l.seenAt }),
+          object: l,
         })),
       );
     }
@@ -42,10 +48,15 @@ export class LocationUpdates {
 
   /** Forgets the user's location everywhere at once. */
   async forget(userId: string): Promise<boolean> {
-    const held = await this.store.remove(userId);
-    this.options.index?.remove(userId);
-    // A tombstone: every instance's index drops the user too.
-    await this.options.feed?.publish(TOPICS.userLocations, [{ key: userId, value: null }]);
-    return held;
+    const held = this.options.index.remove(userId);
+    const fromStore = await this.options.store?.remove(userId) ?? false;
+    // A tombstone: every instance's index drops the user too, and the sink deletes again
+    // in case an older update of theirs was still on its way to the store.
+    await this.options.bus?.publish(TOPICS.userLocations, [{
+      key: userId,
+      value: null,
+      object: { userId, forget: true },
+    }]);
+    return held || fromStore;
   }
 }

@@ -19,6 +19,7 @@ import { MemoryLocationStore, MemoryStore } from "../adapters/store/memory.ts";
 import { LocationIndex } from "../domain/location_index.ts";
 import { ArchiveStage } from "../pipeline/archive.ts";
 import { createLocationFeedStage } from "../pipeline/location_feed.ts";
+import { createLocationSinkStage } from "../pipeline/location_sink.ts";
 import { createEnrichStage } from "../pipeline/enrich.ts";
 import { createLiveStage } from "../pipeline/live.ts";
 import { LiveHub } from "../pipeline/live_hub.ts";
@@ -50,12 +51,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const intake = new ReportIntake(bus);
   // Enrichment asks an in-memory index: the embedded store's own, or a copy of the
   // store's locations that this instance keeps (see app/locations.ts).
-  const ownIndex = store instanceof MemoryStore ? undefined : new LocationIndex();
-  const index = store instanceof MemoryStore ? store.locations.index : ownIndex!;
+  const embeddedStore = store instanceof MemoryStore;
+  const ownIndex = embeddedStore ? undefined : new LocationIndex();
+  const index = embeddedStore ? store.locations.index : ownIndex!;
   const proximity = new MemoryLocationStore(config.locationTtlS * 1000, index);
   const kafka = bus.kind === "kafka";
-  const locations = new LocationUpdates(store.locations, { index: ownIndex, feed: kafka ? bus : undefined });
+  const locations = new LocationUpdates({
+    store: embeddedStore ? undefined : store.locations,
+    index,
+    // Published when other instances' indexes or the store sink need the updates.
+    bus: kafka || !embeddedStore ? bus : undefined,
+  });
   const locationFeed = kafka ? createLocationFeedStage({ bus, index, instanceId: bootId }) : undefined;
+  const locationSink = embeddedStore ? undefined : createLocationSinkStage({ bus, locations: store.locations });
 
   const enrichStage = createEnrichStage({
     bus,
@@ -79,7 +87,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const simulator = config.simulate
     ? new ReportSimulator({
       intake,
-      locations: store.locations,
+      locations: proximity,
       users: config.simUsers,
       intervalMs: config.simReportIntervalS * 1000,
     })
@@ -103,7 +111,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   async function stats(): Promise<Record<string, unknown>> {
     const now = Date.now();
     const [activeUsers, liveAlerts, rawLag, sinkLag, archiveLag] = await Promise.all([
-      store.locations.countActive(now),
+      proximity.countActive(now),
       store.alerts.live(now, { limit: 100_000 }).then((a) => a.length),
       bus.pending("alertcircle-enrich", TOPICS.rawAlerts),
       bus.pending("alertcircle-sink", TOPICS.enrichedAlerts),
@@ -146,6 +154,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       },
     ]);
     await warmUpIndex();
+    await locationSink?.start();
     // Downstream first, so nothing enrich produces is waiting for a reader.
     await archiveStage.start();
     await sinkStage.start();
@@ -153,8 +162,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     await enrichStage.start();
     sweeper.start();
     if (config.simulate) {
-      // Populate the map at once rather than at the first cron tick.
-      await locationJob.run();
+      // Populate the map at once rather than at the first cron tick, without holding up
+      // start-up (against a slow store a run can take a while).
+      locationJob.run().catch((err) => log.error("job.location_failed", { error: String(err) }));
       simulator?.start();
     }
     started = true;
@@ -212,6 +222,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   async function shutdown(): Promise<void> {
     simulator?.stop();
     sweeper.stop();
+    await locationJob.stop();
     hub.closeAll("server shutting down");
     const left = await drain(DRAIN_TIMEOUT_MS);
     if (left > 0) log.warn("app.drain_incomplete", { pending: left });

@@ -26,6 +26,7 @@ const { values } = parseArgs({
     env: { type: "string", multiple: true, default: [] },
     json: { type: "string" },
     profile: { type: "boolean", default: false },
+    "service-log": { type: "string" },
   },
 });
 const users = Number(values.users);
@@ -148,6 +149,7 @@ export async function runLatency(): Promise<LatencyResult> {
     };
   } finally {
     await svc.stop("SIGTERM");
+    if (values["service-log"]) await Deno.writeTextFile(values["service-log"], svc.output());
     await Deno.remove(svc.dataDir, { recursive: true }).catch(() => {});
   }
 }

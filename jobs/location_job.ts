@@ -22,6 +22,8 @@ export interface LocationJobResult {
 
 export class LocationJob {
   lastRun?: LocationJobResult & { at: string };
+  private running?: Promise<LocationJobResult>;
+  private stopping = false;
 
   constructor(
     private readonly deps: {
@@ -37,13 +39,30 @@ export class LocationJob {
   async run(): Promise<LocationJobResult> {
     const now = this.deps.now ?? Date.now;
     const started = performance.now();
+    // A slow store can make one run outlast the minute: never run two at once.
+    if (this.running || this.stopping) return { ran: false, moved: 0, ms: 0 };
+    this.running = this.move(now, started);
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Ends a run in progress after its current chunk (shutdown). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running?.catch(() => {});
+  }
+
+  private async move(now: () => number, started: number): Promise<LocationJobResult> {
     const t = now();
     // The lease outlives one run but not the next minute, so a dead holder is replaced within a minute.
     if (!await this.deps.leases.tryAcquire(LOCATION_JOB_LEASE, this.deps.instanceId, 55_000, t)) {
       return { ran: false, moved: 0, ms: performance.now() - started };
     }
     let moved = 0;
-    for (let from = 0; from < this.deps.users; from += CHUNK) {
+    for (let from = 0; from < this.deps.users && !this.stopping; from += CHUNK) {
       const chunk: UserLocation[] = [];
       for (let n = from; n < Math.min(from + CHUNK, this.deps.users); n++) {
         const p = simulatedPosition(this.deps.area, n, t);

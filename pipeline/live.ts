@@ -25,6 +25,9 @@ export function createLiveStage(deps: {
     topic: TOPICS.enrichedAlerts,
     fromBeginning: false,
     commit: "auto",
+    // Push as soon as enrichment has produced, not when its transaction commits: if that
+    // transaction aborts, the retry yields the same alert id and the hub drops the repeat.
+    readUncommitted: true,
     decode: decodeEnrichedAlert,
     step(items) {
       const t = now();

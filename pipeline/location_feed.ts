@@ -9,32 +9,21 @@
 import type { Bus } from "../adapters/bus/port.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
 import type { LocationIndex } from "../domain/location_index.ts";
-import { LocationMessage } from "../domain/schemas.ts";
-import { PoisonMessage, Stage } from "./runner.ts";
+import type { LocationUpdate } from "./messages.ts";
+import { decodeLocationUpdate } from "./messages.ts";
+import { Stage } from "./runner.ts";
 
-type Update = { userId: string; lat: number; lng: number; seenAt: number } | { userId: string; forget: true };
-
-export function createLocationFeedStage(deps: { bus: Bus; index: LocationIndex; instanceId: string }): Stage<Update> {
-  return new Stage<Update>({
+export function createLocationFeedStage(
+  deps: { bus: Bus; index: LocationIndex; instanceId: string },
+): Stage<LocationUpdate> {
+  return new Stage<LocationUpdate>({
     name: "location-feed",
     bus: deps.bus,
     groupId: `alertcircle-locations-${deps.instanceId}`,
     topic: TOPICS.userLocations,
     fromBeginning: true,
     commit: "auto",
-    decode(message) {
-      if (!message.key) throw new PoisonMessage("no user id key");
-      if (message.value === null) return { userId: message.key, forget: true };
-      let json: unknown;
-      try {
-        json = JSON.parse(message.value);
-      } catch {
-        throw new PoisonMessage("not JSON");
-      }
-      const parsed = LocationMessage.safeParse(json);
-      if (!parsed.success) throw new PoisonMessage(`not a location: ${parsed.error.issues[0].message}`);
-      return { userId: message.key, ...parsed.data };
-    },
+    decode: decodeLocationUpdate,
     step(items) {
       for (const { value } of items) {
         if ("forget" in value) deps.index.remove(value.userId);

@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import type { IncomingMessage } from "../adapters/bus/port.ts";
 import type { EnrichedAlert, Report } from "../domain/alert.ts";
-import { EnrichedAlertMessage, ReportMessage } from "../domain/schemas.ts";
+import { EnrichedAlertMessage, LocationMessage, ReportMessage } from "../domain/schemas.ts";
 import { PoisonMessage } from "./runner.ts";
 
 function decodeJson<T>(message: IncomingMessage, schema: z.ZodType<T>, what: string): T {
@@ -33,4 +33,25 @@ export function decodeReport(message: IncomingMessage): Report {
 
 export function decodeEnrichedAlert(message: IncomingMessage): EnrichedAlert {
   return decodeJson(message, EnrichedAlertMessage, "an enriched alert") as EnrichedAlert;
+}
+
+/** A `user_locations` message: where the user (the key) is now, or null to forget them. */
+export type LocationUpdate = { userId: string; lat: number; lng: number; seenAt: number } | {
+  userId: string;
+  forget: true;
+};
+
+export function decodeLocationUpdate(message: IncomingMessage): LocationUpdate {
+  if (!message.key) throw new PoisonMessage("no user id key");
+  if (message.object !== undefined) return message.object as LocationUpdate;
+  if (message.value === null) return { userId: message.key, forget: true };
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value);
+  } catch {
+    throw new PoisonMessage("not JSON");
+  }
+  const parsed = LocationMessage.safeParse(json);
+  if (!parsed.success) throw new PoisonMessage(`not a location: ${parsed.error.issues[0].message}`);
+  return { userId: message.key, ...parsed.data };
 }

@@ -46,6 +46,8 @@ export interface StageOptions<T> {
    */
   step(items: Decoded<T>[], batch: Batch, ctx: BatchContext): Promise<TopicMessages[] | void>;
   commit: "auto" | "manual";
+  /** See the bus's SubscribeOptions.readUncommitted. */
+  readUncommitted?: boolean;
   onRevoke?(topic: string, partition?: number): void;
   /** First and longest wait between retries of a failing step. */
   backoffMs?: { initial: number; max: number };
@@ -75,6 +77,7 @@ export class Stage<T> {
       topic: o.topic,
       fromBeginning: o.fromBeginning,
       autoCommit: false,
+      readUncommitted: o.readUncommitted,
       onRevoke: o.onRevoke,
       handleBatch: (batch, ctx) => this.handle(batch, ctx),
     });
@@ -108,8 +111,11 @@ export class Stage<T> {
       try {
         const outputs = good.length > 0 ? await o.step(good, batch, ctx) ?? [] : [];
         if (dead.length > 0) outputs.push({ topic: TOPICS.deadLetters, messages: dead });
-        if (o.commit === "auto") await ctx.publishAndCommit(outputs, next);
-        else if (outputs.length > 0) { for (const out of outputs) await o.bus.publish(out.topic, out.messages); }
+        if (o.commit === "auto") {
+          // Only a stage with output needs the atomic (transactional) path.
+          if (outputs.some((out) => out.messages.length > 0)) await ctx.publishAndCommit(outputs, next);
+          else await ctx.commit(next);
+        } else if (outputs.length > 0) { for (const out of outputs) await o.bus.publish(out.topic, out.messages); }
         this.stats.processed += good.length;
         this.stats.deadLettered += dead.length;
         if (dead.length > 0) log.warn("stage.dead_lettered", { stage: o.name, count: dead.length });

@@ -14,7 +14,7 @@ export function pageRoutes(ctx: AppContext, clientEntry: () => string) {
   return new Hono().get("/", async (c) => {
     const now = Date.now();
     const [users, alerts] = await Promise.all([
-      ctx.store.locations.countActive(now),
+      ctx.proximity.countActive(now),
       ctx.store.alerts.live(now, { limit: 5_000 }),
     ]);
     const cfg = ctx.config;

@@ -51,6 +51,16 @@ Deno.test("full mode: Kafka + MongoDB protocol + S3, from POST to SSE, Kafka, al
     );
     assert.equal(doc.notifiedCount, 1);
 
+    // The location reached the system of record too, written behind by the location sink…
+    const locations = mongo.db(env.MONGODB_DATABASE).collection("latest_user_location");
+    await waitFor(
+      "the location in latest_user_location",
+      async () => await locations.findOne({ _id: "near-user" as never }) ?? undefined,
+    );
+    // …and forgetting the user removes it there at once.
+    assert.equal((await fetch(`${svc.url}/api/locations/near-user`, { method: "DELETE" })).status, 204);
+    assert.equal(await locations.findOne({ _id: "near-user" as never }), null);
+
     const archived = await waitFor("the archive object in S3", async () => {
       const records = await archivedRecords(`${env.S3_PREFIX}/`);
       return records.find((r) => r.id === id);

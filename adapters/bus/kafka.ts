@@ -15,6 +15,7 @@ import { Kafka, logLevel } from "kafkajs";
 import type { Admin, Consumer, KafkaConfig, Producer, SASLOptions } from "kafkajs";
 import type { Config } from "../../config.ts";
 import { log } from "../../log.ts";
+import { Coalescer } from "./coalescer.ts";
 import type {
   Batch,
   BatchContext,
@@ -28,6 +29,17 @@ import type {
 } from "./port.ts";
 
 type KafkaSettings = NonNullable<Config["kafka"]>;
+
+/** A transactional producer (its transactions run one at a time through a Coalescer). */
+interface TxSlot {
+  producer: Producer;
+}
+
+interface TxRequest {
+  outputs: TopicMessages[];
+  tp: { topic: string; partition: number };
+  next: number;
+}
 
 /** A publish the API waits on gives up after about this long, so a report gets a 503, not a hang. */
 const PUBLISH_TIMEOUT_MS = 5_000;
@@ -51,7 +63,8 @@ export class KafkaBus implements Bus {
   private readonly kafka: Kafka;
   private producer?: Producer;
   private admin?: Admin;
-  private readonly txProducers = new Map<string, { producer: Producer; lock: Promise<void> }>();
+  private readonly txProducers = new Map<string, Promise<TxSlot>>();
+  private readonly txGroups = new Map<string, Coalescer<TxRequest>>();
   private readonly consumers = new Set<Consumer>();
   private lastError?: { message: string; at: number };
   private lastSuccess = 0;
@@ -147,11 +160,19 @@ export class KafkaBus implements Bus {
       // Fetches return as soon as a message arrives (minBytes 1); a short wait only makes
       // an idle consumer poll more often, and lets disconnect() finish quickly.
       maxWaitTimeInMs: 500,
-      // Read only what transactions committed: an aborted enrichment is never seen downstream.
-      readUncommitted: false,
+      // Read only what transactions committed (an aborted enrichment is never stored or
+      // archived), unless the stage asks to see it early (the live push).
+      readUncommitted: options.readUncommitted ?? false,
       retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
     });
     this.consumers.add(consumer);
+    const commits = new Coalescer<{ topic: string; partition: number; offset: number }>((items) => {
+      const highest = new Map<number, number>();
+      for (const i of items) highest.set(i.partition, Math.max(highest.get(i.partition) ?? 0, i.offset));
+      return consumer.commitOffsets(
+        [...highest].map(([partition, offset]) => ({ topic, partition, offset: String(offset) })),
+      );
+    });
     let inFlight = 0;
     let idle: (() => void) | undefined;
     const stopping = new AbortController();
@@ -178,9 +199,7 @@ export class KafkaBus implements Bus {
           const ctx: BatchContext = {
             signal: stopping.signal,
             heartbeat,
-            commit: async (next) => {
-              await consumer.commitOffsets([{ ...tp, offset: String(next) }]);
-            },
+            commit: (next) => commits.submit({ ...tp, offset: next }),
             publishAndCommit: (outputs, next) => this.transact(options.groupId, outputs, tp, next),
           };
           await options.handleBatch(b, ctx);
@@ -249,43 +268,64 @@ export class KafkaBus implements Bus {
     await Promise.allSettled([
       this.admin?.disconnect(),
       this.producer?.disconnect(),
-      ...[...this.txProducers.values()].map((t) => t.producer.disconnect()),
+      ...[...this.txProducers.values()].map((t) => t.then((s) => s.producer.disconnect())),
     ]);
   }
 
-  /** Publishes the outputs and commits the group's input offset in one transaction. */
-  private async transact(
+  /**
+   * Publishes the outputs and commits the group's input offset in one transaction. The
+   * partitions a consumer works on at once share one transaction (group commit).
+   */
+  private transact(
     groupId: string,
     outputs: TopicMessages[],
     tp: { topic: string; partition: number },
     next: number,
   ): Promise<void> {
-    const slot = await this.txProducer(groupId);
-    // kafkajs runs one transaction at a time per producer; partitions take turns.
-    const run = slot.lock.then(async () => {
-      const tx = await slot.producer.transaction();
-      try {
-        for (const o of outputs) {
-          if (o.messages.length > 0) await tx.send({ topic: this.named(o.topic), messages: o.messages.map(toKafka) });
-        }
-        await tx.sendOffsets({
-          consumerGroupId: this.named(groupId),
-          topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, offset: String(next) }] }],
-        });
-        await tx.commit();
-        this.lastSuccess = Date.now();
-      } catch (err) {
-        this.noteError(err);
-        await tx.abort().catch(() => {});
-        // Start the next attempt from a fresh producer: after some errors kafkajs's
-        // transactional state cannot be reused.
-        this.txProducers.delete(groupId);
-        await slot.producer.disconnect().catch(() => {});
-        throw err;
+    let group = this.txGroups.get(groupId);
+    if (!group) {
+      group = new Coalescer<TxRequest>((items) => this.runTransaction(groupId, items));
+      this.txGroups.set(groupId, group);
+    }
+    return group.submit({ outputs, tp, next });
+  }
+
+  private async runTransaction(groupId: string, items: TxRequest[]): Promise<void> {
+    const pending = this.txProducer(groupId);
+    const slot = await pending;
+    const tx = await slot.producer.transaction();
+    try {
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      for (const { outputs } of items) {
+        for (const o of outputs) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), ...o.messages]);
       }
-    });
-    slot.lock = run.catch(() => {});
-    return run;
+      for (const [topic, messages] of byTopic) {
+        if (messages.length > 0) await tx.send({ topic: this.named(topic), messages: messages.map(toKafka) });
+      }
+      const offsets = new Map<string, { topic: string; partitions: Map<number, number> }>();
+      for (const { tp, next } of items) {
+        const entry = offsets.get(tp.topic) ?? { topic: tp.topic, partitions: new Map() };
+        entry.partitions.set(tp.partition, Math.max(entry.partitions.get(tp.partition) ?? 0, next));
+        offsets.set(tp.topic, entry);
+      }
+      await tx.sendOffsets({
+        consumerGroupId: this.named(groupId),
+        topics: [...offsets.values()].map((o) => ({
+          topic: o.topic,
+          partitions: [...o.partitions].map(([partition, offset]) => ({ partition, offset: String(offset) })),
+        })),
+      });
+      await tx.commit();
+      this.lastSuccess = Date.now();
+    } catch (err) {
+      this.noteError(err);
+      await tx.abort().catch(() => {});
+      // Start the next attempt from a fresh producer: after some errors kafkajs's
+      // transactional state cannot be reused.
+      if (this.txProducers.get(groupId) === pending) this.txProducers.delete(groupId);
+      await slot.producer.disconnect().catch(() => {});
+      throw err;
+    }
   }
 
   private async plainProducer(): Promise<Producer> {
@@ -309,7 +349,9 @@ export class KafkaBus implements Bus {
     return this.producer;
   }
 
-  private async txProducer(groupId: string) {
+  private txProducer(groupId: string): Promise<TxSlot> {
+    // The promise goes in the map at once: two partitions asking together must share one
+    // producer, or the second would fence the first (same transactional id).
     let slot = this.txProducers.get(groupId);
     if (!slot) {
       const producer = this.kafka.producer({
@@ -322,8 +364,8 @@ export class KafkaBus implements Bus {
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
       });
-      await producer.connect();
-      slot = { producer, lock: Promise.resolve() };
+      slot = producer.connect().then(() => ({ producer }));
+      slot.catch(() => this.txProducers.delete(groupId));
       this.txProducers.set(groupId, slot);
     }
     return slot;

@@ -78,6 +78,13 @@ export interface SubscribeOptions {
   handleBatch(batch: Batch, ctx: BatchContext): Promise<void>;
   autoCommit?: boolean;
   /**
+   * Also see messages of transactions not yet committed (Kafka's read_uncommitted). Only
+   * for consumers that tolerate seeing a message again with the same content: the live
+   * push, which drops repeats by alert id, reads enrichment's output without waiting for
+   * its transaction to commit.
+   */
+  readUncommitted?: boolean;
+  /**
    * Called when this consumer loses a partition or is rewound to its committed offset
    * (rebalance, failed batch): unflushed state for it must be dropped, as those messages
    * will be delivered again. No partition means all of them. Not called on a graceful stop.

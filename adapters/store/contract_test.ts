@@ -152,6 +152,25 @@ for (const impl of impls) {
     }
   });
 
+  Deno.test(`store contract [${impl.name}]: hundreds of users move in one call (the minute job's shape)`, async () => {
+    const { store, cleanup } = await impl.open();
+    try {
+      const at = (t: number) =>
+        Array.from(
+          { length: 300 },
+          (_, i) => ({ userId: `m${i}`, ...destination(TLV, i, 10 + i + (t === NOW ? 5 : 0)), seenAt: t }),
+        );
+      await store.locations.upsertMany(at(NOW - 60_000));
+      await store.locations.upsertMany(at(NOW)); // every one an update now
+      assert.equal(await store.locations.countActive(NOW), 300);
+      const m7 = (await store.locations.get("m7", NOW))!;
+      assert.equal(m7.seenAt, NOW);
+      assert.ok(Math.abs(distanceM(m7, TLV) - 22) < 0.01, "the newer position won");
+    } finally {
+      await cleanup();
+    }
+  });
+
   Deno.test(`store contract [${impl.name}]: a lease has one holder until it expires`, async () => {
     const { store, cleanup } = await impl.open();
     try {

@@ -30,7 +30,7 @@ export function locationRoutes(ctx: AppContext) {
       const bbox = parseBBox(c.req.query("bbox"));
       const limit = parseLimit(c.req.query("limit"), 2_000, 10_000);
       if (!bbox.ok || !limit.ok) return invalid(c, [bbox, limit].flatMap((p) => p.ok ? [] : [p.error]));
-      const users = await ctx.store.locations.active(Date.now(), { bbox: bbox.value, limit: limit.value });
+      const users = await ctx.proximity.active(Date.now(), { bbox: bbox.value, limit: limit.value });
       return c.json({
         users: users.map((u) => ({
           userId: u.userId,
