@@ -74,8 +74,11 @@ Deno.test("ferretdb: a detached server outlives the process that started it", as
   };
 
   try {
-    // The parent has exited; the server must still answer.
+    // The parent has exited; the server must still answer, from its own session.
     assert.ok(processExists(pid));
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const sessionId = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+    assert.equal(sessionId, pid);
     const client = new MongoClient(uri);
     try {
       const res = await client.db("admin").command({ ping: 1 });
