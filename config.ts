@@ -22,6 +22,23 @@ export interface Config {
   archiveFlushS: number;
   archiveMaxRecords: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** HMAC key for user tokens; undefined: generated once and kept in DATA_DIR. */
+  authSecret?: string;
+  /** Bearer token for operator views (all real users' positions); undefined: none. */
+  adminToken?: string;
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy: boolean;
+  corsOrigins: string[];
+  limits: {
+    reportsPerUser: RateLimit;
+    reportsPerAddress: RateLimit;
+    locationsPerUser: RateLimit;
+    identitiesPerAddress: RateLimit;
+  };
+  /** How close and how recent a second report of the same type must be to join an alert. */
+  dedupe: { radiusM: number; windowS: number };
+  /** "Gone" votes that end an alert early. */
+  goneVotesToEnd: number;
   kafka?: {
     brokers: string[];
     clientId: string;
@@ -34,6 +51,12 @@ export interface Config {
   };
   mongo?: { uri: string; database: string };
   s3?: { bucket: string; endpoint?: string; region: string; prefix: string; forcePathStyle: boolean };
+}
+
+/** At most `count` requests per `windowS` seconds. */
+export interface RateLimit {
+  count: number;
+  windowS: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +104,16 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
     throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got "${raw}"`);
   }
   return raw as T;
+}
+
+function rate(env: Env, name: string, fallback: RateLimit): RateLimit {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const m = /^(\d+)\s*\/\s*(\d+)$/.exec(raw);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) {
+    throw new ConfigError(name, `expected "count/seconds" like "5/600", got "${raw}"`);
+  }
+  return { count: Number(m[1]), windowS: Number(m[2]) };
 }
 
 function latLng(env: Env, name: string, fallback: { lat: number; lng: number }) {
@@ -133,7 +166,33 @@ export function loadConfig(env: Env = Deno.env.toObject()): Config {
     archiveFlushS: number(env, "ARCHIVE_FLUSH_S", 10, 1, 3_600),
     archiveMaxRecords: number(env, "ARCHIVE_MAX_RECORDS", 1_000, 1, 1_000_000),
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
+    authSecret: optional(env, "AUTH_SECRET"),
+    adminToken: optional(env, "ADMIN_TOKEN"),
+    trustProxy: flag(env, "TRUST_PROXY", false),
+    corsOrigins: (optional(env, "CORS_ORIGINS") ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    limits: {
+      reportsPerUser: rate(env, "RATE_REPORTS_PER_USER", { count: 5, windowS: 600 }),
+      reportsPerAddress: rate(env, "RATE_REPORTS_PER_ADDRESS", { count: 30, windowS: 600 }),
+      locationsPerUser: rate(env, "RATE_LOCATIONS_PER_USER", { count: 1, windowS: 1 }),
+      identitiesPerAddress: rate(env, "RATE_IDENTITIES_PER_ADDRESS", { count: 10, windowS: 3600 }),
+    },
+    dedupe: {
+      radiusM: number(env, "DEDUPE_RADIUS_M", 150, 0, 5_000),
+      windowS: number(env, "DEDUPE_WINDOW_S", 300, 0, 86_400),
+    },
+    goneVotesToEnd: number(env, "GONE_VOTES_TO_END", 3, 1, 1_000),
   };
+  if (config.authSecret !== undefined && config.authSecret.length < 32) {
+    throw new ConfigError("AUTH_SECRET", "must be at least 32 characters");
+  }
+  if (config.adminToken !== undefined && config.adminToken.length < 16) {
+    throw new ConfigError("ADMIN_TOKEN", "must be at least 16 characters");
+  }
+  for (const origin of config.corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError("CORS_ORIGINS", `expected origins like https://app.example.org, got "${origin}"`);
+    }
+  }
   if (brokers) {
     const list = brokers.split(",").map((b) => b.trim()).filter(Boolean);
     for (const b of list) {
@@ -193,5 +252,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
       sasl: config.kafka.sasl && { ...config.kafka.sasl, password: "****" },
     },
     mongo: config.mongo && { ...config.mongo, uri: mask(config.mongo.uri) },
+    authSecret: config.authSecret && "****",
+    adminToken: config.adminToken && "****",
   };
 }

@@ -8,7 +8,10 @@ import type { Bus } from "../adapters/bus/port.ts";
 import type { LocationStore, Store } from "../adapters/store/port.ts";
 import type { Config } from "../config.ts";
 import type { LiveHub } from "../pipeline/live_hub.ts";
+import type { AlertActions } from "./alert_actions.ts";
+import type { Identity } from "./identity.ts";
 import type { LocationUpdates } from "./locations.ts";
+import type { RateLimiter } from "./rate_limiter.ts";
 import type { ReportIntake } from "./reports.ts";
 
 export interface Readiness {
@@ -32,6 +35,14 @@ export interface AppContext {
   hub: LiveHub;
   intake: ReportIntake;
   locations: LocationUpdates;
+  identity: Identity;
+  limits: {
+    reportsPerUser: RateLimiter;
+    reportsPerAddress: RateLimiter;
+    locationsPerUser: RateLimiter;
+    identitiesPerAddress: RateLimiter;
+  };
+  alertActions: AlertActions;
   readiness(): Promise<Readiness>;
   stats(): Promise<Record<string, unknown>>;
 }

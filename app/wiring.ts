@@ -17,6 +17,7 @@ import { Sweeper } from "../jobs/sweeper.ts";
 import { log } from "../log.ts";
 import { MemoryLocationStore, MemoryStore } from "../adapters/store/memory.ts";
 import { LocationIndex } from "../domain/location_index.ts";
+import { AlertTracker } from "../pipeline/alert_tracker.ts";
 import { ArchiveStage } from "../pipeline/archive.ts";
 import { createLocationFeedStage } from "../pipeline/location_feed.ts";
 import { createLocationSinkStage } from "../pipeline/location_sink.ts";
@@ -27,7 +28,10 @@ import { createSinkStage } from "../pipeline/sink.ts";
 import type { HttpOptions } from "../routes/app.ts";
 import { createHttpApp } from "../routes/app.ts";
 import type { AppContext, Readiness } from "./context.ts";
+import { AlertActions } from "./alert_actions.ts";
+import { Identity, loadAuthSecret } from "./identity.ts";
 import { LocationUpdates } from "./locations.ts";
+import { RateLimiter } from "./rate_limiter.ts";
 import { ReportIntake } from "./reports.ts";
 
 export interface AppOverrides {
@@ -48,7 +52,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // a restarted instance starts them afresh instead of resuming a dead one's position.
   const bootId = `${config.instanceId}-${crypto.randomUUID().slice(0, 8)}`;
   const hub = new LiveHub();
+  const tracker = new AlertTracker();
   const intake = new ReportIntake(bus);
+  const identity = new Identity(await loadAuthSecret(config.authSecret, config.dataDir));
+  const limits = {
+    reportsPerUser: new RateLimiter(config.limits.reportsPerUser),
+    reportsPerAddress: new RateLimiter(config.limits.reportsPerAddress),
+    locationsPerUser: new RateLimiter(config.limits.locationsPerUser),
+    identitiesPerAddress: new RateLimiter(config.limits.identitiesPerAddress),
+  };
   // Enrichment asks an in-memory index: the embedded store's own, or a copy of the
   // store's locations that this instance keeps (see app/locations.ts).
   const embeddedStore = store instanceof MemoryStore;
@@ -68,10 +80,23 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const enrichStage = createEnrichStage({
     bus,
     proximity,
-    settings: { radiusM: config.alertRadiusM, alertTtlMs: config.alertTtlS * 1000 },
+    tracker,
+    settings: {
+      radiusM: config.alertRadiusM,
+      alertTtlMs: config.alertTtlS * 1000,
+      dedupeRadiusM: config.dedupe.radiusM,
+      dedupeWindowMs: config.dedupe.windowS * 1000,
+    },
   });
   const sinkStage = createSinkStage({ bus, alerts: store.alerts });
-  const liveStage = createLiveStage({ bus, hub, instanceId: bootId });
+  const liveStage = createLiveStage({ bus, hub, tracker, instanceId: bootId });
+  const alertActions = new AlertActions({
+    bus,
+    alerts: store.alerts,
+    proximity,
+    tracker,
+    votesToEnd: config.goneVotesToEnd,
+  });
   const archiveStage = new ArchiveStage({
     bus,
     archive,
@@ -92,7 +117,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       intervalMs: config.simReportIntervalS * 1000,
     })
     : undefined;
-  const sweeper = new Sweeper(store, ownIndex ? proximity : undefined);
+  const sweeper = new Sweeper(store, ownIndex ? proximity : undefined, tracker);
   let started = false;
 
   async function readiness(): Promise<Readiness> {
@@ -130,12 +155,27 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       ),
       proximityIndexUsers: index.size,
       live: hub.stats,
+      trackedAlerts: tracker.size,
       locationJob: locationJob.lastRun,
       memory: { rssBytes: Deno.memoryUsage().rss, heapUsedBytes: Deno.memoryUsage().heapUsed },
     };
   }
 
-  const ctx: AppContext = { config, bus, store, archive, proximity, hub, intake, locations, readiness, stats };
+  const ctx: AppContext = {
+    config,
+    bus,
+    store,
+    archive,
+    proximity,
+    hub,
+    intake,
+    locations,
+    identity,
+    limits,
+    alertActions,
+    readiness,
+    stats,
+  };
   const http = createHttpApp(ctx, overrides.http);
 
   async function start(): Promise<void> {
@@ -154,6 +194,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       },
     ]);
     await warmUpIndex();
+    // Live alerts already in the store, so repeats of them are recognised after a restart.
+    for (const a of await store.alerts.live(Date.now(), { limit: 100_000 })) tracker.remember(a);
     await locationSink?.start();
     // Downstream first, so nothing enrich produces is waiting for a reader.
     await archiveStage.start();

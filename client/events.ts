@@ -24,23 +24,24 @@ export function listen<K extends keyof DashboardEvents>(
   return () => globalThis.removeEventListener(name, listener);
 }
 
-const USER_KEY = "alertcircle.userId";
+let identity: Promise<string> | undefined;
 
-/** The user this browser acts as: ?user= in the URL, else the last one chosen, else a new random id. */
-export function currentUserId(): string {
-  const fromUrl = new URLSearchParams(location.search).get("user");
-  if (fromUrl) return fromUrl;
-  try {
-    const saved = localStorage.getItem(USER_KEY);
-    if (saved) return saved;
-  } catch { /* storage may be disabled */ }
-  const fresh = `web-${crypto.randomUUID().slice(0, 8)}`;
-  rememberUserId(fresh);
-  return fresh;
+/**
+ * This browser's own user id. The token lives in an HttpOnly cookie the server set when
+ * it issued the identity, so scripts never touch it. The page tells the islands who the
+ * cookie says we are (`known`); on a first visit a new identity is made.
+ */
+export function myUserId(known?: string): Promise<string> {
+  identity ??= (async () => {
+    if (known) return known;
+    const made = await fetch("/api/users", { method: "POST" });
+    if (!made.ok) throw new Error(`could not get an identity (${made.status})`);
+    return (await made.json()).userId as string;
+  })();
+  return identity;
 }
 
-export function rememberUserId(userId: string): void {
-  try {
-    localStorage.setItem(USER_KEY, userId);
-  } catch { /* storage may be disabled */ }
+/** The user whose feed to show first: ?user= in the URL (e.g. a simulated user in the demo), else oneself. */
+export async function initialFeedUser(known?: string): Promise<string> {
+  return new URLSearchParams(location.search).get("user") ?? await myUserId(known);
 }

@@ -56,18 +56,49 @@ export function mountLiveMap(L: typeof Leaflet.default, el: HTMLElement, s: MapS
     const title = document.createElement("strong");
     title.textContent = label(a.type);
     const meta = document.createElement("div");
-    meta.textContent = `${ago(a.reportedAt)} · ${a.notifiedCount} notified within ${metres(a.radiusM)}`;
+    const confirmed = a.confirmations > 0 ? ` · confirmed by ${a.confirmations} more` : "";
+    meta.textContent = `${ago(a.reportedAt)} · ${a.notifiedCount} notified within ${metres(a.radiusM)}${confirmed}`;
     box.append(title, meta);
     if (a.note) {
       const note = document.createElement("p");
       note.textContent = a.note; // text, never HTML
       box.append(note);
     }
+    const gone = document.createElement("button");
+    gone.type = "button";
+    gone.className = "gone";
+    gone.textContent = "It's gone";
+    const answer = document.createElement("small");
+    gone.addEventListener("click", async () => {
+      gone.disabled = true;
+      const res = await fetch(`/api/alerts/${encodeURIComponent(a.id)}/gone`, { method: "POST" });
+      const body = await res.json().catch(() => ({}));
+      answer.textContent = res.ok
+        ? body.ended ? " Thanks: it has ended." : ` Thanks: ${body.votes} of ${body.needed} say it's gone.`
+        : ` ${body.message ?? `Not counted (${res.status})`}`;
+    });
+    box.append(gone, answer);
     return box;
   }
 
+  function remove(id: string): void {
+    const d = drawn.get(id);
+    if (!d) return;
+    alertLayer.removeLayer(d.marker);
+    alertLayer.removeLayer(d.circle);
+    drawn.delete(id);
+    cb.onCount(drawn.size);
+  }
+
   function add(a: PublicAlert): void {
-    if (drawn.has(a.id) || Date.parse(a.expiresAt) <= Date.now()) return;
+    const known = drawn.get(a.id);
+    if (known) {
+      // A change (a confirmation extends it): keep the marker, take the new state.
+      known.alert = a;
+      fade();
+      return;
+    }
+    if (Date.parse(a.expiresAt) <= Date.now() || a.endedAt) return;
     const colour = COLOURS[a.type] ?? "#495057";
     const icon = L.divIcon({
       className: `alert-icon type-${a.type}`,
@@ -76,7 +107,9 @@ export function mountLiveMap(L: typeof Leaflet.default, el: HTMLElement, s: MapS
       iconSize: [28, 28],
       iconAnchor: [14, 14],
     });
-    const marker = L.marker([a.lat, a.lng], { icon, title: label(a.type), keyboard: true }).bindPopup(() => popup(a));
+    const marker = L.marker([a.lat, a.lng], { icon, title: label(a.type), keyboard: true }).bindPopup(() =>
+      popup(drawn.get(a.id)?.alert ?? a)
+    );
     const circle = L.circle([a.lat, a.lng], {
       radius: a.radiusM,
       color: colour,
@@ -97,10 +130,8 @@ export function mountLiveMap(L: typeof Leaflet.default, el: HTMLElement, s: MapS
     for (const [id, d] of drawn) {
       const total = Date.parse(d.alert.expiresAt) - Date.parse(d.alert.reportedAt);
       const left = Date.parse(d.alert.expiresAt) - now;
-      if (left <= 0) {
-        alertLayer.removeLayer(d.marker);
-        alertLayer.removeLayer(d.circle);
-        drawn.delete(id);
+      if (left <= 0 || d.alert.endedAt) {
+        remove(id);
         continue;
       }
       const o = 0.3 + 0.7 * Math.min(1, left / total);
@@ -150,6 +181,7 @@ export function mountLiveMap(L: typeof Leaflet.default, el: HTMLElement, s: MapS
   events.addEventListener("open", () => cb.onStatus("live"));
   events.addEventListener("error", () => cb.onStatus("reconnecting"));
   events.addEventListener("alert", (e) => add(JSON.parse((e as MessageEvent).data)));
+  events.addEventListener("ended", (e) => remove(JSON.parse((e as MessageEvent).data).id));
   loadAlerts().catch(() => {});
   loadUsers().catch(() => {});
   const fader = setInterval(fade, 5_000);

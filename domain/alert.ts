@@ -38,8 +38,9 @@ export interface Report {
   source: "api" | "simulator";
 }
 
-/** A report plus who was notified: the message on `enriched_alerts`. */
+/** A report plus who was notified: a new alert on `enriched_alerts`. */
 export interface EnrichedAlert extends Report {
+  kind?: "alert";
   radiusM: number;
   /** Users told about it, nearest first. Never leaves the server except to each user. */
   notifiedUserIds: string[];
@@ -50,6 +51,35 @@ export interface EnrichedAlert extends Report {
   enrichedAt: string;
   /** When the alert stops being live (reportedAt + ALERT_TTL_S). */
   expiresAt: string;
+}
+
+/**
+ * A change to a live alert, on `enriched_alerts` after the alert itself (same key, same
+ * partition, so always in order): another report confirmed it (and extended its life),
+ * or enough people nearby said it is gone (it ends now).
+ */
+export interface AlertUpdate {
+  kind: "update";
+  /** Unique per update (the confirming report's id, or "<alertId>:ended"): a repeat changes nothing. */
+  id: string;
+  alertId: string;
+  /** The alert's position, so the update is keyed and archived like the alert. */
+  lat: number;
+  lng: number;
+  /** ISO-8601 time of the change. */
+  at: string;
+  /** The report that confirmed the alert, for a confirmation. */
+  confirmedBy?: string;
+  /** The alert's expiry after this change (later for a confirmation, `at` when it ended). */
+  expiresAt: string;
+  ended?: boolean;
+}
+
+/** What flows on `enriched_alerts`: new alerts, and changes to them. */
+export type AlertEvent = EnrichedAlert | AlertUpdate;
+
+export function isUpdate(e: AlertEvent): e is AlertUpdate {
+  return e.kind === "update";
 }
 
 /** An alert as the map and the public API show it: no user ids. */
@@ -63,6 +93,10 @@ export interface PublicAlert {
   expiresAt: string;
   radiusM: number;
   notifiedCount: number;
+  /** Further reports of the same sighting that joined this alert. */
+  confirmations: number;
+  /** Set when people nearby voted it gone before it expired. */
+  endedAt?: string;
 }
 
 /** One entry of a user's notification feed. */
@@ -82,9 +116,22 @@ export function toPublicAlert(a: EnrichedAlert | PublicAlert): PublicAlert {
     expiresAt: a.expiresAt,
     radiusM: a.radiusM,
     notifiedCount: a.notifiedCount,
+    confirmations: "confirmations" in a ? a.confirmations : 0,
   };
   if (a.note !== undefined) out.note = a.note;
+  if ("endedAt" in a && a.endedAt !== undefined) out.endedAt = a.endedAt;
   return out;
+}
+
+/** The alert after an update: confirmations counted, expiry moved, or ended. */
+export function applyUpdate(a: PublicAlert, u: AlertUpdate): PublicAlert {
+  if (a.endedAt !== undefined) return a;
+  if (u.ended) return { ...a, expiresAt: u.at, endedAt: u.at };
+  return {
+    ...a,
+    confirmations: a.confirmations + 1,
+    expiresAt: u.expiresAt > a.expiresAt ? u.expiresAt : a.expiresAt,
+  };
 }
 
 /** The notification a given user got from an alert, or undefined if they were not told. */

@@ -71,8 +71,9 @@ export const ReportMessage = ReportInput.extend({
 const arrayOf = <T>(kind: "string" | "number", what: string) =>
   z.custom<T[]>((v) => Array.isArray(v) && v.every((x) => typeof x === kind), `must be an array of ${what}`);
 
-/** An `enriched_alerts` message. */
+/** A new alert on `enriched_alerts`. */
 export const EnrichedAlertMessage = ReportMessage.extend({
+  kind: z.literal("alert").optional(),
   radiusM: z.number().positive(),
   notifiedUserIds: arrayOf<string>("string", "strings"),
   distancesM: arrayOf<number>("number", "numbers"),
@@ -80,6 +81,19 @@ export const EnrichedAlertMessage = ReportMessage.extend({
   enrichedAt: isoTime,
   expiresAt: isoTime,
 }).refine((a) => a.notifiedUserIds.length === a.distancesM.length, "notifiedUserIds and distancesM differ in length");
+
+/** A change to an alert on `enriched_alerts`. */
+export const AlertUpdateMessage = z.object({
+  kind: z.literal("update"),
+  id: z.string().min(1).max(100),
+  alertId: z.string().min(1).max(64),
+  lat: latitude,
+  lng: longitude,
+  at: isoTime,
+  confirmedBy: z.string().max(64).optional(),
+  expiresAt: isoTime,
+  ended: z.boolean().optional(),
+});
 
 /** A `user_locations` message (the key is the user id; a null value forgets the user). */
 export const LocationMessage = z.object({

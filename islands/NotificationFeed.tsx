@@ -1,19 +1,23 @@
 /**
- * Island: one user's notification feed, updating live over that user's SSE stream. The
- * user is this browser's own id (kept in localStorage), or any user picked on the map or
- * typed in — the demo lets you watch a simulated user's phone.
+ * Island: a notification feed, updating live over that user's SSE stream. It shows this
+ * browser's own user (an identity is made on the first visit; the token stays in an
+ * HttpOnly cookie), or — in the demo — any simulated user picked on the map, whose phone
+ * you can watch. "Share my location" registers you so you are told of sightings nearby.
  */
 
 import { useEffect, useState } from "preact/hooks";
 import type { Notification } from "../domain/alert.ts";
-import { currentUserId, emit, listen, rememberUserId } from "../client/events.ts";
+import { emit, initialFeedUser, listen, myUserId } from "../client/events.ts";
 import { ago, label, metres } from "../client/format.ts";
 
 export interface NotificationFeedProps {
   locationTtlS: number;
+  /** Who the request's cookie says this browser is, if anyone yet. */
+  me?: string;
 }
 
 export default function NotificationFeed(props: NotificationFeedProps) {
+  const [me, setMe] = useState("");
   const [userId, setUserId] = useState("");
   const [draft, setDraft] = useState("");
   const [items, setItems] = useState<Notification[]>([]);
@@ -23,13 +27,14 @@ export default function NotificationFeed(props: NotificationFeedProps) {
   const [, tick] = useState(0);
 
   useEffect(() => {
-    const id = currentUserId();
-    setUserId(id);
-    setDraft(id);
+    myUserId(props.me).then(setMe).catch((err) => setMessage(String(err)));
+    initialFeedUser(props.me).then((id) => {
+      setUserId(id);
+      setDraft(id);
+    }).catch(() => {});
     const offUser = listen("alertcircle:user", ({ userId }) => {
       setUserId(userId);
       setDraft(userId);
-      rememberUserId(userId);
     });
     const offPick = listen("alertcircle:pick", setPicked);
     const clock = setInterval(() => tick((n) => n + 1), 15_000);
@@ -43,6 +48,7 @@ export default function NotificationFeed(props: NotificationFeedProps) {
   useEffect(() => {
     if (!userId) return;
     setItems([]);
+    setMessage("");
     const merge = (incoming: Notification[]) =>
       setItems((old) => {
         const byId = new Map(old.map((n) => [n.alert.id, n]));
@@ -56,24 +62,39 @@ export default function NotificationFeed(props: NotificationFeedProps) {
     events.addEventListener("open", () => setLive(true));
     events.addEventListener("error", () => setLive(false));
     events.addEventListener("notification", (e) => merge([JSON.parse((e as MessageEvent).data)]));
+    events.addEventListener("ended", (e) => {
+      const { id } = JSON.parse((e as MessageEvent).data);
+      setItems((old) => old.filter((n) => n.alert.id !== id));
+    });
     fetch(`/api/users/${encodeURIComponent(userId)}/notifications`)
-      .then((r) => r.ok ? r.json() : { notifications: [] })
-      .then((body: { notifications: Notification[] }) => merge(body.notifications))
+      .then(async (r) => {
+        if (r.ok) return merge((await r.json()).notifications);
+        events.close();
+        setMessage(
+          r.status === 403
+            ? "That feed is private: you can watch your own, or a simulated user's."
+            : `Feed unavailable (${r.status}).`,
+        );
+      })
       .catch(() => {});
     return () => events.close();
   }, [userId]);
 
   async function placeMe(at: { lat: number; lng: number }) {
+    const id = me || await myUserId();
     const res = await fetch("/api/locations", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ userId, lat: at.lat, lng: at.lng }),
+      body: JSON.stringify({ userId: id, lat: at.lat, lng: at.lng }),
     });
     setMessage(
       res.ok
         ? `Location saved for ${Math.round(props.locationTtlS / 60)} min: you'll be told of sightings nearby.`
+        : res.status === 429
+        ? "Slow down: one location update per second."
         : `Could not save location (${res.status}).`,
     );
+    if (res.ok && userId !== id) emit("alertcircle:user", { userId: id });
   }
 
   function shareLocation() {
@@ -89,6 +110,18 @@ export default function NotificationFeed(props: NotificationFeedProps) {
       <h2>
         Notifications <span class={live ? "dot live" : "dot"} title={live ? "live" : "offline"} />
       </h2>
+      <p class="note" data-testid="me" data-user-id={me}>
+        {me ? (userId === me ? "Your feed." : `Watching ${userId}.`) : "Getting your identity…"}
+        {me && userId !== me && (
+          <button
+            type="button"
+            class="link"
+            onClick={() => emit("alertcircle:user", { userId: me })}
+          >
+            Back to mine
+          </button>
+        )}
+      </p>
       <form
         class="row"
         onSubmit={(e) => {
@@ -97,7 +130,8 @@ export default function NotificationFeed(props: NotificationFeedProps) {
         }}
       >
         <label>
-          User <input name="userId" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} autocomplete="off" />
+          Watch{" "}
+          <input name="userId" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} autocomplete="off" />
         </label>
         <button type="submit">Watch</button>
       </form>
@@ -109,7 +143,9 @@ export default function NotificationFeed(props: NotificationFeedProps) {
       </div>
       {message && <p class="note" role="status">{message}</p>}
       <ul class="feed-list" data-testid="feed" data-user-id={userId}>
-        {items.length === 0 && <li class="empty">No alerts near {userId || "you"} right now.</li>}
+        {items.length === 0 && (
+          <li class="empty">No alerts near {userId === me ? "you" : userId || "you"} right now.</li>
+        )}
         {items.map((n) => (
           <li key={n.alert.id} data-alert-id={n.alert.id} class={`type-${n.alert.type}`}>
             <strong>{label(n.alert.type)}</strong> <span>{metres(n.distanceM)} away</span>{" "}

@@ -5,11 +5,13 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { ALERT_TYPES } from "../domain/alert.ts";
-import { currentUserId, listen } from "../client/events.ts";
+import { listen, myUserId } from "../client/events.ts";
 import { label } from "../client/format.ts";
 
 export interface ReportFormProps {
   noteMax: number;
+  /** Who the request's cookie says this browser is, if anyone yet. */
+  me?: string;
 }
 
 interface FieldError {
@@ -27,13 +29,9 @@ export default function ReportForm(props: ReportFormProps) {
   const [sending, setSending] = useState(false);
 
   useEffect(() => {
-    setReporterId(currentUserId());
-    const offPick = listen("alertcircle:pick", setAt);
-    const offUser = listen("alertcircle:user", ({ userId }) => setReporterId(userId));
-    return () => {
-      offPick();
-      offUser();
-    };
+    // You report as yourself, whoever's feed you are watching.
+    myUserId(props.me).then(setReporterId).catch(() => {});
+    return listen("alertcircle:pick", setAt);
   }, []);
 
   const errorFor = (field: string) => errors.find((e) => e.field === field)?.reason;
@@ -54,6 +52,8 @@ export default function ReportForm(props: ReportFormProps) {
         setErrors([]);
         setNote("");
         setResult(`Sent. Everyone within range is being told.`);
+      } else if (res.status === 429) {
+        setResult(`${body.message}.`);
       } else {
         setErrors(body.fields ?? []);
         setResult(body.message ?? `Failed (${res.status})`);

@@ -4,6 +4,7 @@
  */
 
 import type { LocationStore, Store } from "../adapters/store/port.ts";
+import type { AlertTracker } from "../pipeline/alert_tracker.ts";
 import { log } from "../log.ts";
 
 export class Sweeper {
@@ -13,7 +14,9 @@ export class Sweeper {
     private readonly store: Store,
     /** This instance's proximity index, when it is a copy separate from the store. */
     private readonly proximity?: LocationStore,
-    private readonly everyMs = 30_000,
+    private readonly tracker?: AlertTracker,
+    // Often enough that an expired location is gone from memory within seconds of its TTL.
+    private readonly everyMs = 10_000,
   ) {}
 
   start(): void {
@@ -29,6 +32,7 @@ export class Sweeper {
   async sweep(now = Date.now()): Promise<{ locations: number; alerts: number }> {
     const locations = await this.store.locations.sweep(now);
     await this.proximity?.sweep(now);
+    this.tracker?.expire(now);
     const alerts = await this.store.alerts.sweep(now);
     if (locations + alerts > 0) log.debug("sweeper.reclaimed", { locations, alerts });
     return { locations, alerts };

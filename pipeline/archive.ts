@@ -16,15 +16,17 @@
 import type { Archive } from "../adapters/archive/port.ts";
 import type { BatchContext, Bus } from "../adapters/bus/port.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
-import type { EnrichedAlert } from "../domain/alert.ts";
+import type { AlertEvent, AlertUpdate, EnrichedAlert } from "../domain/alert.ts";
+import { isUpdate } from "../domain/alert.ts";
 import { areaKey } from "../domain/grid.ts";
 import { log } from "../log.ts";
-import { decodeEnrichedAlert } from "./messages.ts";
+import { decodeAlertEvent } from "./messages.ts";
 import type { Decoded } from "./runner.ts";
 import { Stage } from "./runner.ts";
 
-/** One archived line. */
+/** One archived line for a new alert. */
 export interface ArchiveRecord {
+  kind: "alert";
   id: string;
   type: string;
   lat: number;
@@ -41,8 +43,43 @@ export interface ArchiveRecord {
   offset: number;
 }
 
-export function toArchiveRecord(a: EnrichedAlert, partition: number, offset: number): ArchiveRecord {
+/** One archived line for a change to an alert (a confirmation, or its early end). */
+export interface ArchiveUpdateRecord {
+  kind: "update";
+  id: string;
+  alertId: string;
+  at: string;
+  expiresAt: string;
+  confirmedBy?: string;
+  ended?: boolean;
+  area: string;
+  partition: number;
+  offset: number;
+}
+
+export function toArchiveRecord(e: AlertEvent, partition: number, offset: number): ArchiveRecord | ArchiveUpdateRecord {
+  return isUpdate(e) ? updateRecord(e, partition, offset) : alertRecord(e, partition, offset);
+}
+
+function updateRecord(u: AlertUpdate, partition: number, offset: number): ArchiveUpdateRecord {
+  const r: ArchiveUpdateRecord = {
+    kind: "update",
+    id: u.id,
+    alertId: u.alertId,
+    at: u.at,
+    expiresAt: u.expiresAt,
+    area: areaKey(u.lat, u.lng),
+    partition,
+    offset,
+  };
+  if (u.confirmedBy) r.confirmedBy = u.confirmedBy;
+  if (u.ended) r.ended = true;
+  return r;
+}
+
+function alertRecord(a: EnrichedAlert, partition: number, offset: number): ArchiveRecord {
   const r: ArchiveRecord = {
+    kind: "alert",
     id: a.id,
     type: a.type,
     lat: a.lat,
@@ -98,20 +135,20 @@ export interface ArchiveSettings {
 }
 
 export class ArchiveStage {
-  readonly stage: Stage<EnrichedAlert>;
+  readonly stage: Stage<AlertEvent>;
   private readonly buffers = new Map<number, PartitionBuffer>();
   private timer?: ReturnType<typeof setInterval>;
   written = 0;
 
   constructor(private readonly deps: { bus: Bus; archive: Archive; settings: ArchiveSettings }) {
-    this.stage = new Stage<EnrichedAlert>({
+    this.stage = new Stage<AlertEvent>({
       name: "archive",
       bus: deps.bus,
       groupId: "alertcircle-archive",
       topic: TOPICS.enrichedAlerts,
       fromBeginning: true,
       commit: "manual",
-      decode: decodeEnrichedAlert,
+      decode: decodeAlertEvent,
       step: (items, batch, ctx) => this.step(items, batch.partition, ctx),
       onRevoke: (_topic, partition) => partition === undefined ? this.buffers.clear() : this.buffers.delete(partition),
     });
@@ -149,7 +186,7 @@ export class ArchiveStage {
     return { ...this.stage.stats, objectsWritten: this.written, buffered };
   }
 
-  private step(items: Decoded<EnrichedAlert>[], partition: number, ctx: BatchContext): Promise<void> {
+  private step(items: Decoded<AlertEvent>[], partition: number, ctx: BatchContext): Promise<void> {
     let buffer = this.buffers.get(partition);
     if (!buffer) {
       const first = items[0].message.offset;
@@ -172,7 +209,7 @@ export class ArchiveStage {
       for (const { message, value } of items) {
         // The runner retries a failed step with the same items: skip what is already in.
         if (message.offset <= b.handledThrough) continue;
-        const folder = hourFolder(value.reportedAt);
+        const folder = hourFolder(isUpdate(value) ? value.at : value.reportedAt);
         if (b.recovering && b.count === 0 && await this.alreadyArchived(partition, folder, message.offset, b)) {
           continue;
         }

@@ -1,24 +1,35 @@
 /**
- * Enrichment: `raw_alerts` → who is within the radius → `enriched_alerts`. The step
- * itself is pure (a report and its nearby users in, an enriched alert out); the stage
- * around it asks the proximity index and lets the runner publish and commit.
+ * Enrichment: `raw_alerts` → `enriched_alerts`. A report becomes a new alert telling
+ * everyone within the radius, or — when it repeats a live alert (same type, within
+ * DEDUPE_RADIUS_M, that alert reported or confirmed within DEDUPE_WINDOW_S) — a
+ * confirmation of that alert, which extends its life and tells nobody again. The steps
+ * themselves are pure; the stage around them asks the proximity index and the alert
+ * tracker and lets the runner publish and commit.
  */
 
-import type { Bus } from "../adapters/bus/port.ts";
+import type { Bus, OutgoingMessage } from "../adapters/bus/port.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
 import type { LocationStore, Nearby } from "../adapters/store/port.ts";
-import type { EnrichedAlert, Report } from "../domain/alert.ts";
+import type { AlertUpdate, EnrichedAlert, PublicAlert, Report } from "../domain/alert.ts";
 import { areaKey } from "../domain/grid.ts";
+import type { AlertTracker } from "./alert_tracker.ts";
 import { decodeReport } from "./messages.ts";
 import { Stage } from "./runner.ts";
 
 export interface EnrichSettings {
   radiusM: number;
   alertTtlMs: number;
+  dedupeRadiusM: number;
+  dedupeWindowMs: number;
 }
 
 /** The enriched alert for a report, given everyone near it. The reporter is never told of their own report. */
-export function enrich(report: Report, nearby: Nearby, settings: EnrichSettings, now: number): EnrichedAlert {
+export function enrich(
+  report: Report,
+  nearby: Nearby,
+  settings: Pick<EnrichSettings, "radiusM" | "alertTtlMs">,
+  now: number,
+): EnrichedAlert {
   const notifiedUserIds: string[] = [];
   const distancesM: number[] = [];
   for (let i = 0; i < nearby.userIds.length; i++) {
@@ -28,6 +39,7 @@ export function enrich(report: Report, nearby: Nearby, settings: EnrichSettings,
   }
   return {
     ...report,
+    kind: "alert",
     radiusM: settings.radiusM,
     notifiedUserIds,
     distancesM,
@@ -37,13 +49,30 @@ export function enrich(report: Report, nearby: Nearby, settings: EnrichSettings,
   };
 }
 
+/** A report that repeats a live alert: the alert lives on, from this report's time. */
+export function confirmation(report: Report, alert: PublicAlert, alertTtlMs: number): AlertUpdate {
+  const extended = new Date(Date.parse(report.reportedAt) + alertTtlMs).toISOString();
+  return {
+    kind: "update",
+    id: report.id,
+    alertId: alert.id,
+    lat: alert.lat,
+    lng: alert.lng,
+    at: report.reportedAt,
+    confirmedBy: report.id,
+    expiresAt: extended > alert.expiresAt ? extended : alert.expiresAt,
+  };
+}
+
 export function createEnrichStage(deps: {
   bus: Bus;
   proximity: Pick<LocationStore, "near">;
+  tracker: AlertTracker;
   settings: EnrichSettings;
   now?: () => number;
 }): Stage<Report> {
   const now = deps.now ?? Date.now;
+  const s = deps.settings;
   return new Stage<Report>({
     name: "enrich",
     bus: deps.bus,
@@ -53,11 +82,24 @@ export function createEnrichStage(deps: {
     commit: "auto",
     decode: decodeReport,
     async step(items) {
-      const messages = [];
+      const messages: OutgoingMessage[] = [];
       for (const { value: report } of items) {
         const t = now();
-        const nearby = await deps.proximity.near(report.lat, report.lng, deps.settings.radiusM, t);
-        const enriched = enrich(report, nearby, deps.settings, t);
+        const repeat = s.dedupeWindowMs > 0
+          ? deps.tracker.findRepeat(report.type, report.lat, report.lng, s.dedupeRadiusM, s.dedupeWindowMs, t)
+          : undefined;
+        // A retried report finds the alert it made itself: that is not a repeat.
+        if (repeat && repeat.id !== report.id) {
+          const update = confirmation(report, repeat, s.alertTtlMs);
+          deps.tracker.apply(update);
+          // Keyed like the alert, so the change follows it on the same partition.
+          messages.push({ key: areaKey(repeat.lat, repeat.lng), value: JSON.stringify(update), object: update });
+          continue;
+        }
+        const nearby = await deps.proximity.near(report.lat, report.lng, s.radiusM, t);
+        const enriched = enrich(report, nearby, s, t);
+        // Known at once, so a repeat later in this same batch joins it.
+        deps.tracker.apply(enriched);
         messages.push({ key: areaKey(report.lat, report.lng), value: JSON.stringify(enriched), object: enriched });
       }
       return [{ topic: TOPICS.enrichedAlerts, messages }];

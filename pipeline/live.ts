@@ -6,19 +6,22 @@
 
 import type { Bus } from "../adapters/bus/port.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
-import type { EnrichedAlert } from "../domain/alert.ts";
+import type { AlertEvent } from "../domain/alert.ts";
+import { isUpdate } from "../domain/alert.ts";
+import type { AlertTracker } from "./alert_tracker.ts";
 import type { LiveHub } from "./live_hub.ts";
-import { decodeEnrichedAlert } from "./messages.ts";
+import { decodeAlertEvent } from "./messages.ts";
 import { Stage } from "./runner.ts";
 
 export function createLiveStage(deps: {
   bus: Bus;
   hub: LiveHub;
+  tracker: AlertTracker;
   instanceId: string;
   now?: () => number;
-}): Stage<EnrichedAlert> {
+}): Stage<AlertEvent> {
   const now = deps.now ?? Date.now;
-  return new Stage<EnrichedAlert>({
+  return new Stage<AlertEvent>({
     name: "live",
     bus: deps.bus,
     groupId: `alertcircle-live-${deps.instanceId}`,
@@ -28,13 +31,19 @@ export function createLiveStage(deps: {
     // Push as soon as enrichment has produced, not when its transaction commits: if that
     // transaction aborts, the retry yields the same alert id and the hub drops the repeat.
     readUncommitted: true,
-    decode: decodeEnrichedAlert,
+    decode: decodeAlertEvent,
     step(items) {
       const t = now();
       for (const { value } of items) {
-        // After an outage the backlog may hold alerts that have already expired: telling
-        // people about those now would be wrong, so they go to the store and archive only.
-        if (Date.parse(value.expiresAt) > t) deps.hub.publish(value);
+        // Every instance tracks every alert, so its enrichment can spot repeats.
+        const state = deps.tracker.apply(value);
+        if (isUpdate(value)) {
+          if (state) deps.hub.publishChange(state, value);
+        } else if (Date.parse(value.expiresAt) > t) {
+          // After an outage the backlog may hold alerts that have already expired: telling
+          // people about those now would be wrong, so they go to the store and archive only.
+          deps.hub.publish(value);
+        }
       }
       return Promise.resolve();
     },

@@ -8,7 +8,7 @@
  * user's frame carries the public alert and that user's own distance, nothing else.
  */
 
-import type { EnrichedAlert, PublicAlert } from "../domain/alert.ts";
+import type { AlertUpdate, EnrichedAlert, PublicAlert } from "../domain/alert.ts";
 import { toPublicAlert } from "../domain/alert.ts";
 import { LatencyWindow } from "./latency_window.ts";
 
@@ -27,6 +27,10 @@ const SEEN = 50_000;
 
 export function alertFrame(alert: PublicAlert): Uint8Array {
   return encoder.encode(`id: ${alert.id}\nevent: alert\ndata: ${JSON.stringify(alert)}\n\n`);
+}
+
+export function endedFrame(id: string, endedAt: string): Uint8Array {
+  return encoder.encode(`id: ${id}:ended\nevent: ended\ndata: ${JSON.stringify({ id, endedAt })}\n\n`);
 }
 
 export function notificationFrame(alertJson: string, id: string, distanceM: number): Uint8Array {
@@ -77,7 +81,9 @@ export class LiveHub {
   /** Pushes one enriched alert to every client entitled to it. Redeliveries are ignored. */
   publish(alert: EnrichedAlert): void {
     if (this.seen.has(alert.id)) return;
-    this.remember(alert);
+    this.recent.push(alert);
+    if (this.recent.length > RECENT) this.recent.shift();
+    this.remember(alert.id);
     const pub = toPublicAlert(alert);
     if (this.mapClients.size > 0) {
       const frame = alertFrame(pub);
@@ -96,6 +102,24 @@ export class LiveHub {
       const frame = notificationFrame(json, alert.id, alert.distancesM[i]);
       for (const client of clients) this.deliver(client, frame, clients);
       if (clients.size === 0) this.userClients.delete(ids[i]);
+    }
+  }
+
+  /**
+   * Pushes a change to an alert: its new state to the map (or "ended"), and "ended" to
+   * the users who were told of it. A confirmation tells nobody anything new.
+   */
+  publishChange(state: PublicAlert, update: AlertUpdate): void {
+    if (this.seen.has(update.id)) return;
+    this.remember(update.id);
+    const frame = update.ended ? endedFrame(state.id, state.endedAt ?? update.at) : alertFrame(state);
+    for (const client of this.mapClients) this.deliver(client, frame, this.mapClients);
+    if (!update.ended) return;
+    const original = this.recent.find((a) => a.id === update.alertId);
+    for (const userId of original?.notifiedUserIds ?? []) {
+      const clients = this.userClients.get(userId);
+      if (!clients) continue;
+      for (const client of clients) this.deliver(client, frame, clients);
     }
   }
 
@@ -139,13 +163,11 @@ export class LiveHub {
     client.close("client too slow: buffer full");
   }
 
-  private remember(alert: EnrichedAlert): void {
-    this.recent.push(alert);
-    if (this.recent.length > RECENT) this.recent.shift();
+  private remember(id: string): void {
     const evicted = this.seenRing[this.seenNext];
     if (evicted !== undefined) this.seen.delete(evicted);
-    this.seenRing[this.seenNext] = alert.id;
+    this.seenRing[this.seenNext] = id;
     this.seenNext = (this.seenNext + 1) % SEEN;
-    this.seen.add(alert.id);
+    this.seen.add(id);
   }
 }

@@ -9,13 +9,14 @@ import { enrich } from "./enrich.ts";
 import { createEnrichStage } from "./enrich.ts";
 import { createLiveStage } from "./live.ts";
 import { LiveHub } from "./live_hub.ts";
+import { AlertTracker } from "./alert_tracker.ts";
 import { createSinkStage } from "./sink.ts";
 import { setLogLevel } from "../log.ts";
 
 setLogLevel("error");
 
 const TLV = { lat: 32.0853, lng: 34.7818 };
-const settings = { radiusM: 500, alertTtlMs: 600_000 };
+const settings = { radiusM: 500, alertTtlMs: 600_000, dedupeRadiusM: 150, dedupeWindowMs: 300_000 };
 
 function report(overrides: Partial<Report> = {}): Report {
   return {
@@ -42,11 +43,12 @@ async function pipeline(proximity?: MemoryStore["locations"]["near"]) {
   const bus = new MemoryBus(3);
   const store = new MemoryStore(300_000);
   const hub = new LiveHub();
+  const tracker = new AlertTracker();
   const near = proximity ?? store.locations.near.bind(store.locations);
   const stages = [
     createSinkStage({ bus, alerts: store.alerts }),
-    createLiveStage({ bus, hub, instanceId: "test" }),
-    createEnrichStage({ bus, proximity: { near }, settings }),
+    createLiveStage({ bus, hub, tracker, instanceId: "test" }),
+    createEnrichStage({ bus, proximity: { near }, tracker, settings }),
   ];
   for (const s of stages) await s.start();
   const frames: string[] = [];

@@ -1,27 +1,34 @@
 /**
- * The store sink: `enriched_alerts` → the live alerts store, upserted by id, so a
- * redelivered alert overwrites itself. One shared group: each alert is written once
+ * The store sink: `enriched_alerts` → the live alerts store: new alerts inserted once per
+ * id, changes (confirmations, endings) applied once per change id, so redeliveries are
+ * harmless. One shared group: each alert is written once
  * however many instances run.
  */
 
 import type { Bus } from "../adapters/bus/port.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
 import type { AlertStore } from "../adapters/store/port.ts";
-import type { EnrichedAlert } from "../domain/alert.ts";
-import { decodeEnrichedAlert } from "./messages.ts";
+import type { AlertEvent, AlertUpdate, EnrichedAlert } from "../domain/alert.ts";
+import { isUpdate } from "../domain/alert.ts";
+import { decodeAlertEvent } from "./messages.ts";
 import { Stage } from "./runner.ts";
 
-export function createSinkStage(deps: { bus: Bus; alerts: AlertStore }): Stage<EnrichedAlert> {
-  return new Stage<EnrichedAlert>({
+export function createSinkStage(deps: { bus: Bus; alerts: AlertStore }): Stage<AlertEvent> {
+  return new Stage<AlertEvent>({
     name: "sink",
     bus: deps.bus,
     groupId: "alertcircle-sink",
     topic: TOPICS.enrichedAlerts,
     fromBeginning: true,
     commit: "auto",
-    decode: decodeEnrichedAlert,
+    decode: decodeAlertEvent,
     async step(items) {
-      await deps.alerts.upsert(items.map((i) => i.value));
+      // New alerts first, then the changes: a change always follows its alert in the log.
+      const alerts: EnrichedAlert[] = [];
+      const updates: AlertUpdate[] = [];
+      for (const { value } of items) (isUpdate(value) ? updates : alerts).push(value as never);
+      await deps.alerts.upsert(alerts);
+      await deps.alerts.applyUpdates(updates);
     },
   });
 }

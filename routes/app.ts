@@ -20,6 +20,7 @@ import { statsRoutes } from "./api/stats.ts";
 import { streamRoutes } from "./api/stream.ts";
 import { userRoutes } from "./api/users.ts";
 import { clientEntry } from "./client_entry.ts";
+import { identify } from "./auth.ts";
 import { healthRoutes } from "./health.ts";
 import { pageRoutes } from "./pages.tsx";
 import { problem } from "./problem.ts";
@@ -73,13 +74,12 @@ export function createHttpApp(ctx: AppContext, options: HttpOptions = {}): Hono 
         ]),
     }),
   );
-  if (options.corsOrigins && options.corsOrigins.length > 0) {
-    app.use(
-      "/api/*",
-      cors({ origin: options.corsOrigins, allowHeaders: ["Content-Type", "Authorization", "Last-Event-ID"] }),
-    );
+  const corsOrigins = options.corsOrigins ?? ctx.config.corsOrigins;
+  if (corsOrigins.length > 0) {
+    app.use("/api/*", cors({ origin: corsOrigins, allowHeaders: ["Content-Type", "Authorization", "Last-Event-ID"] }));
   }
 
+  app.use("/api/*", identify(ctx.identity));
   app.route("/api/reports", reportRoutes(ctx));
   app.route("/api/locations", locationRoutes(ctx));
   app.route("/api/alerts", alertRoutes(ctx));

@@ -1,11 +1,13 @@
 /** GET /: the dashboard, rendered on the server with its three islands. */
 
 import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
 import { renderToString } from "preact-render-to-string";
 import type { AppContext } from "../app/context.ts";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
 import { NOTE_MAX } from "../domain/schemas.ts";
+import { TOKEN_COOKIE } from "./auth.ts";
 import LiveMap from "../islands/LiveMap.tsx";
 import NotificationFeed from "../islands/NotificationFeed.tsx";
 import ReportForm from "../islands/ReportForm.tsx";
@@ -18,6 +20,7 @@ export function pageRoutes(ctx: AppContext, clientEntry: () => string) {
       ctx.store.alerts.live(now, { limit: 5_000 }),
     ]);
     const cfg = ctx.config;
+    const me = ctx.identity.verify(getCookie(c, TOKEN_COOKIE));
     const html = renderToString(
       <Layout
         title="AlertCircle — live community alerts"
@@ -36,11 +39,13 @@ export function pageRoutes(ctx: AppContext, clientEntry: () => string) {
           }}
         />
         <div class="side">
-          <Island name="NotificationFeed" component={NotificationFeed} props={{ locationTtlS: cfg.locationTtlS }} />
-          <Island name="ReportForm" component={ReportForm} props={{ noteMax: NOTE_MAX }} />
+          <Island name="NotificationFeed" component={NotificationFeed} props={{ locationTtlS: cfg.locationTtlS, me }} />
+          <Island name="ReportForm" component={ReportForm} props={{ noteMax: NOTE_MAX, me }} />
         </div>
       </Layout>,
     );
+    // The page names its viewer's user id: never cache it anywhere shared.
+    c.header("Cache-Control", "private, no-store");
     return c.html(`<!doctype html>${html}`);
   });
 }

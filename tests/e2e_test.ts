@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { destination } from "../domain/geo.ts";
-import { postJson } from "./support/app.ts";
+import { newUser, placeUser, report } from "./support/app.ts";
 import { startServiceProcess } from "./support/service_process.ts";
 import { SseClient } from "./support/sse.ts";
 
@@ -39,15 +39,10 @@ async function archivedLines(dataDir: string): Promise<string[]> {
 Deno.test("e2e: report → 500 m enrichment → the nearby user's SSE stream, the alert list and the archive", async () => {
   const svc = await startServiceProcess({ ARCHIVE_FLUSH_S: "1" });
   try {
-    const userAt = destination(TLV, 120, 300);
-    assert.equal((await postJson(`${svc.url}/api/locations`, { userId: "e2e-user", ...userAt })).status, 200);
-    const stream = await SseClient.connect(`${svc.url}/api/stream?userId=e2e-user`);
-    const res = await postJson(`${svc.url}/api/reports`, {
-      type: "bylaw_officer",
-      ...TLV,
-      reporterId: "e2e-reporter",
-      note: "corner of the square",
-    });
+    const [user, reporter] = [await newUser(svc.url), await newUser(svc.url)];
+    assert.equal((await placeUser(svc.url, user, destination(TLV, 120, 300))).status, 200);
+    const stream = await SseClient.connect(`${svc.url}/api/stream?userId=${user.userId}`, user.auth);
+    const res = await report(svc.url, reporter, { type: "bylaw_officer", ...TLV, note: "corner of the square" });
     assert.equal(res.status, 202);
     const { id } = await res.json();
 
@@ -59,7 +54,8 @@ Deno.test("e2e: report → 500 m enrichment → the nearby user's SSE stream, th
 
     const listed = await (await fetch(`${svc.url}/api/alerts`)).json();
     assert.ok(listed.alerts.some((a: { id: string; notifiedCount: number }) => a.id === id && a.notifiedCount === 1));
-    const feed = await (await fetch(`${svc.url}/api/users/e2e-user/notifications`)).json();
+    const feed = await (await fetch(`${svc.url}/api/users/${user.userId}/notifications`, { headers: user.auth }))
+      .json();
     assert.equal(feed.notifications[0].alert.id, id);
 
     const line = await waitFor(
@@ -68,7 +64,7 @@ Deno.test("e2e: report → 500 m enrichment → the nearby user's SSE stream, th
     );
     const record = JSON.parse(line);
     assert.equal(record.notifiedCount, 1);
-    assert.ok(!line.includes("e2e-user") && !line.includes("e2e-reporter"), "no user ids archived");
+    assert.ok(!line.includes(user.userId) && !line.includes(reporter.userId), "no user ids archived");
   } finally {
     assert.equal(await svc.stop("SIGTERM"), 0, svc.output());
     await Deno.remove(svc.dataDir, { recursive: true });
@@ -77,13 +73,11 @@ Deno.test("e2e: report → 500 m enrichment → the nearby user's SSE stream, th
 
 Deno.test("e2e: SIGTERM drains the pipeline and flushes the archive before exiting", async () => {
   const svc = await startServiceProcess({ ARCHIVE_FLUSH_S: "3600" });
+  const reporter = await newUser(svc.url);
   const ids: string[] = [];
   for (let i = 0; i < 20; i++) {
-    const res = await postJson(`${svc.url}/api/reports`, {
-      type: "police",
-      ...destination(TLV, i * 18, 100),
-      reporterId: `r${i}`,
-    });
+    // 400 m apart: none repeats another (a repeat would join the first alert).
+    const res = await report(svc.url, reporter, { type: "police", ...destination(TLV, 0, i * 400) });
     ids.push((await res.json()).id);
   }
   assert.equal(await svc.stop("SIGTERM"), 0, svc.output());

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { destination } from "../domain/geo.ts";
 import { readTopic } from "./support/kcat.ts";
-import { postJson } from "./support/app.ts";
+import { newUser, placeUser, report } from "./support/app.ts";
 import { archivedRecords, waitFor } from "./support/full_mode.ts";
 import { fullModeEnv, realServices, uniqueName } from "./support/services.ts";
 import { startServiceProcess } from "./support/service_process.ts";
@@ -26,9 +26,10 @@ Deno.test("full mode: Kafka + MongoDB protocol + S3, from POST to SSE, Kafka, al
     const ready = await (await fetch(`${svc.url}/readyz`)).json();
     assert.deepEqual([ready.bus.kind, ready.store.kind, ready.archive.kind], ["kafka", "mongo", "s3"]);
 
-    await postJson(`${svc.url}/api/locations`, { userId: "near-user", ...destination(TLV, 10, 300) });
-    const stream = await SseClient.connect(`${svc.url}/api/stream?userId=near-user`);
-    const res = await postJson(`${svc.url}/api/reports`, { type: "tow_truck", ...TLV, reporterId: "full-reporter" });
+    const [near, reporter] = [await newUser(svc.url), await newUser(svc.url)];
+    await placeUser(svc.url, near, destination(TLV, 10, 300));
+    const stream = await SseClient.connect(`${svc.url}/api/stream?userId=${near.userId}`, near.auth);
+    const res = await report(svc.url, reporter, { type: "tow_truck", ...TLV });
     assert.equal(res.status, 202);
     const { id } = await res.json();
     const event = await stream.waitFor((e) => e.event === "notification" && e.id === id, 15_000);
@@ -40,7 +41,7 @@ Deno.test("full mode: Kafka + MongoDB protocol + S3, from POST to SSE, Kafka, al
       return messages.find((m) => m.payload?.includes(id));
     });
     const payload = JSON.parse(enriched.payload!);
-    assert.deepEqual(payload.notifiedUserIds, ["near-user"]);
+    assert.deepEqual(payload.notifiedUserIds, [near.userId]);
     assert.match(enriched.key!, /^a\d+$/, "keyed by a coarse area cell");
 
     const doc = await waitFor(
@@ -55,11 +56,12 @@ Deno.test("full mode: Kafka + MongoDB protocol + S3, from POST to SSE, Kafka, al
     const locations = mongo.db(env.MONGODB_DATABASE).collection("latest_user_location");
     await waitFor(
       "the location in latest_user_location",
-      async () => await locations.findOne({ _id: "near-user" as never }) ?? undefined,
+      async () => await locations.findOne({ _id: near.userId as never }) ?? undefined,
     );
     // …and forgetting the user removes it there at once.
-    assert.equal((await fetch(`${svc.url}/api/locations/near-user`, { method: "DELETE" })).status, 204);
-    assert.equal(await locations.findOne({ _id: "near-user" as never }), null);
+    const forget = await fetch(`${svc.url}/api/locations/${near.userId}`, { method: "DELETE", headers: near.auth });
+    assert.equal(forget.status, 204);
+    assert.equal(await locations.findOne({ _id: near.userId as never }), null);
 
     const archived = await waitFor("the archive object in S3", async () => {
       const records = await archivedRecords(`${env.S3_PREFIX}/`);

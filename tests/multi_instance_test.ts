@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { destination } from "../domain/geo.ts";
 import { archivedRecords, waitFor } from "./support/full_mode.ts";
-import { postJson } from "./support/app.ts";
+import { newUser, placeUser, report } from "./support/app.ts";
 import { readTopic } from "./support/kcat.ts";
 import { fullModeEnv, realServices, uniqueName } from "./support/services.ts";
 import { startServiceProcess } from "./support/service_process.ts";
@@ -34,26 +34,28 @@ Deno.test("two instances share the work: each alert enriched, stored and archive
     const mapA = await SseClient.connect(`${a.url}/api/stream`);
     const mapB = await SseClient.connect(`${b.url}/api/stream`);
     // A user registered through A is known to B's index too (via user_locations).
-    await postJson(`${a.url}/api/locations`, { userId: "shared-user", ...TLV });
-    const userOnB = await SseClient.connect(`${b.url}/api/stream?userId=shared-user`);
+    // Identities issued by one instance hold on the other (they share AUTH_SECRET).
+    const [shared, reporter] = [await newUser(a.url), await newUser(b.url)];
+    await placeUser(a.url, shared, TLV);
+    const userOnB = await SseClient.connect(`${b.url}/api/stream?userId=${shared.userId}`, shared.auth);
     await new Promise((r) => setTimeout(r, 500));
 
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
       const target = i % 2 === 0 ? a : b;
-      const res = await postJson(`${target.url}/api/reports`, {
-        type: "police",
-        ...destination(TLV, i * 12, 200 + i * 5),
-        reporterId: `reporter-${i}`,
-      });
+      // Spread out and of different types, so no report repeats another.
+      const type = ["police", "tow_truck", "bylaw_officer"][i % 3];
+      const res = await report(target.url, reporter, { type, ...destination(TLV, i * 12, 300 + i * 60) });
       assert.equal(res.status, 202);
       ids.push((await res.json()).id);
     }
     for (const id of ids) {
       await mapA.waitFor((e) => e.id === id, 20_000);
       await mapB.waitFor((e) => e.id === id, 20_000);
-      await userOnB.waitFor((e) => e.id === id, 20_000);
     }
+    // The first four fall within 500 m of the shared user (300, 360, 420, 480 m away).
+    for (const id of ids.slice(0, 4)) await userOnB.waitFor((e) => e.id === id, 20_000);
+    assert.equal(userOnB.events.filter((e) => e.event === "notification").length, 4);
 
     const enriched = await readTopic(realServices().kafkaBrokers, `${env.KAFKA_TOPIC_PREFIX}enriched_alerts`);
     const enrichedIds = enriched.map((m) => JSON.parse(m.payload!).id);

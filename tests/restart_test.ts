@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { destination } from "../domain/geo.ts";
-import { postJson } from "./support/app.ts";
+import { newUser, report } from "./support/app.ts";
 import { archivedRecords, waitFor } from "./support/full_mode.ts";
 import { readTopic } from "./support/kcat.ts";
 import { fullModeEnv, realServices, uniqueName } from "./support/services.ts";
@@ -20,6 +20,7 @@ async function restartMidStream(signal: Deno.Signal) {
   const name = uniqueName(`restart-${signal.toLowerCase()}`);
   const env: Record<string, string> = { ...fullModeEnv(name), ARCHIVE_FLUSH_S: "2", INSTANCE_ID: "restarting" };
   let current: ServiceProcess | undefined = await startServiceProcess(env, 60_000);
+  const reporter = await newUser(current.url);
   const accepted: string[] = [];
   let posting = true;
   const poster = (async () => {
@@ -27,10 +28,10 @@ async function restartMidStream(signal: Deno.Signal) {
       const target = current;
       if (target) {
         try {
-          const res = await postJson(`${target.url}/api/reports`, {
+          // 200 m apart along a line: no report repeats another.
+          const res = await report(target.url, reporter, {
             type: "parking_inspector",
-            ...destination(TLV, (i * 37) % 360, 100 + (i % 400)),
-            reporterId: `r${i}`,
+            ...destination(TLV, 45, i * 200),
           });
           if (res.status === 202) accepted.push((await res.json()).id);
           else await res.body?.cancel();

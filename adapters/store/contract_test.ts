@@ -110,6 +110,16 @@ for (const impl of impls) {
       assert.ok(distanceM((await store.locations.get("a", NOW))!, TLV) < 0.01);
       await store.locations.upsertMany([{ userId: "a", ...far, seenAt: NOW + 1_000 }]);
       assert.ok(distanceM((await store.locations.get("a", NOW))!, far) < 0.01);
+      // A stale update in the middle of a batch must not cost the updates after it.
+      await store.locations.upsertMany([
+        { userId: "a", ...TLV, seenAt: NOW - 5_000 },
+        { userId: "later1", ...TLV, seenAt: NOW },
+        { userId: "later2", ...TLV, seenAt: NOW },
+      ]);
+      assert.ok(await store.locations.get("later1", NOW) && await store.locations.get("later2", NOW));
+      assert.ok(distanceM((await store.locations.get("a", NOW))!, far) < 0.01);
+      await store.locations.remove("later1");
+      await store.locations.remove("later2");
       await store.locations.upsertMany([
         { userId: "b", ...TLV, seenAt: NOW },
         { userId: "old", ...TLV, seenAt: NOW - TTL_MS - 1 },

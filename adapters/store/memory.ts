@@ -4,8 +4,8 @@
  * references. Used when MONGODB_URI is not set.
  */
 
-import type { EnrichedAlert, Notification, PublicAlert } from "../../domain/alert.ts";
-import { toPublicAlert } from "../../domain/alert.ts";
+import type { AlertUpdate, EnrichedAlert, Notification, PublicAlert } from "../../domain/alert.ts";
+import { applyUpdate, toPublicAlert } from "../../domain/alert.ts";
 import type { BBox } from "../../domain/geo.ts";
 import { bboxContains } from "../../domain/geo.ts";
 import { LocationIndex } from "../../domain/location_index.ts";
@@ -36,10 +36,10 @@ export class MemoryLocationStore implements LocationStore {
     return Promise.resolve(this.index.near(lat, lng, radiusM, now - this.ttlMs));
   }
 
-  active(now: number, options: { bbox?: BBox; limit: number }): Promise<UserLocation[]> {
+  active(now: number, options: { bbox?: BBox; limit: number; idPrefix?: string }): Promise<UserLocation[]> {
     const out: UserLocation[] = [];
     this.index.forEachActive(now - this.ttlMs, options.bbox, (u) => {
-      out.push(u);
+      if (options.idPrefix === undefined || u.userId.startsWith(options.idPrefix)) out.push(u);
       return out.length < options.limit;
     });
     return Promise.resolve(out);
@@ -60,6 +60,8 @@ interface HeldAlert {
   seq: number;
   alert: PublicAlert;
   expiresAt: number;
+  applied: Set<string>;
+  goneVoters: Set<string>;
 }
 
 export class MemoryAlertStore implements AlertStore {
@@ -72,7 +74,13 @@ export class MemoryAlertStore implements AlertStore {
   upsert(alerts: EnrichedAlert[]): Promise<void> {
     for (const a of alerts) {
       if (this.byId.has(a.id)) continue;
-      const held: HeldAlert = { seq: this.nextSeq++, alert: toPublicAlert(a), expiresAt: Date.parse(a.expiresAt) };
+      const held: HeldAlert = {
+        seq: this.nextSeq++,
+        alert: toPublicAlert(a),
+        expiresAt: Date.parse(a.expiresAt),
+        applied: new Set(),
+        goneVoters: new Set(),
+      };
       this.byId.set(a.id, held);
       this.bySeq.set(held.seq, held);
       for (let i = 0; i < a.notifiedUserIds.length; i++) {
@@ -84,6 +92,25 @@ export class MemoryAlertStore implements AlertStore {
       }
     }
     return Promise.resolve();
+  }
+
+  applyUpdates(updates: AlertUpdate[]): Promise<void> {
+    for (const u of updates) {
+      const held = this.byId.get(u.alertId);
+      if (!held || held.applied.has(u.id)) continue;
+      held.applied.add(u.id);
+      held.alert = applyUpdate(held.alert, u);
+      held.expiresAt = Date.parse(held.alert.expiresAt);
+    }
+    return Promise.resolve();
+  }
+
+  voteGone(alertId: string, userId: string, now: number): Promise<{ counted: boolean; votes: number } | undefined> {
+    const held = this.byId.get(alertId);
+    if (!held || held.expiresAt <= now) return Promise.resolve(undefined);
+    const counted = !held.goneVoters.has(userId);
+    held.goneVoters.add(userId);
+    return Promise.resolve({ counted, votes: held.goneVoters.size });
   }
 
   get(id: string, now: number): Promise<PublicAlert | undefined> {

@@ -14,15 +14,16 @@
  * where the server supports them; where it does not (FerretDB), the sweeper's
  * deleteMany reclaims the space instead.
  *
- * Writes go in batches. FerretDB 1.24 (SQLite) stops answering an update command that
- * carries 100 or more updates (measured: 99 take 0.2 s, 100 never return), so against
- * FerretDB — recognised by `ferretdbVersion` in buildInfo — batches hold 50.
+ * Writes go in batches. Against FerretDB 1.24 (SQLite) — recognised by `ferretdbVersion`
+ * in buildInfo — they differ: it stops answering an update command of 100 or more
+ * updates (99 take 0.2 s, 100 never return) and ends a bulk update at its first error,
+ * dropping the rest; so location upserts go one per command there, other batches hold 50.
  */
 
 import { MongoBulkWriteError, MongoClient, MongoServerError } from "mongodb";
 import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
 import type { Config } from "../../config.ts";
-import type { EnrichedAlert, Notification, PublicAlert } from "../../domain/alert.ts";
+import type { AlertUpdate, EnrichedAlert, Notification, PublicAlert } from "../../domain/alert.ts";
 import type { BBox } from "../../domain/geo.ts";
 import { chord2ForDistance, distanceForChord2, toUnitVector } from "../../domain/geo.ts";
 import { PROXIMITY_GRID } from "../../domain/grid.ts";
@@ -53,6 +54,11 @@ export interface AlertDoc {
   notified: string[];
   distances: number[];
   cell: number;
+  /** Reports that confirmed the alert (ids of reports, not of users). */
+  confirmedBy: string[];
+  /** Users who voted it gone: never shown to anyone. */
+  goneVoters: string[];
+  endedAt?: Date;
 }
 
 export interface LeaseDoc {
@@ -116,36 +122,51 @@ export async function ensureSchema(db: Db, ttl: { locationS: number; alertS: num
   return { ttlIndexes, created };
 }
 
+/**
+ * The upsert for one location: it matches only an older (or no) location, so a stale
+ * update fails as a duplicate key instead of overwriting a newer one.
+ */
+function upsertFor(l: UserLocation) {
+  return [
+    { _id: l.userId, seenAt: { $lte: new Date(l.seenAt) } },
+    { $set: { lat: l.lat, lng: l.lng, cell: PROXIMITY_GRID.cellOf(l.lat, l.lng), seenAt: new Date(l.seenAt) } },
+    { upsert: true },
+  ] as const;
+}
+
 export class MongoLocationStore implements LocationStore {
   constructor(
     private readonly coll: Collection<LocationDoc>,
     private readonly ttlMs: number,
     private readonly batch: number,
+    /** Write one update per command (FerretDB: see upsertMany). */
+    private readonly perOp: boolean,
   ) {}
 
   async upsertMany(locations: UserLocation[]): Promise<void> {
-    for (let i = 0; i < locations.length; i += this.batch) {
-      await this.upsertBatch(locations.slice(i, i + this.batch));
+    if (this.perOp) {
+      // FerretDB stops a bulk update at its first error (a stale update's duplicate key)
+      // and silently drops the rest, whatever `ordered` says: one operation at a time.
+      for (const l of locations) {
+        try {
+          await this.coll.updateOne(...upsertFor(l));
+        } catch (err) {
+          if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+        }
+      }
+      return;
     }
-  }
-
-  private async upsertBatch(locations: UserLocation[]): Promise<void> {
-    const ops: AnyBulkWriteOperation<LocationDoc>[] = locations.map((l) => ({
-      updateOne: {
-        // Matches only an older (or no) location: a stale update then fails as a
-        // duplicate key instead of overwriting the newer one.
-        filter: { _id: l.userId, seenAt: { $lte: new Date(l.seenAt) } },
-        update: {
-          $set: { lat: l.lat, lng: l.lng, cell: PROXIMITY_GRID.cellOf(l.lat, l.lng), seenAt: new Date(l.seenAt) },
-        },
-        upsert: true,
-      },
-    }));
-    try {
-      await this.coll.bulkWrite(ops, { ordered: false });
-    } catch (err) {
-      if (err instanceof MongoBulkWriteError && onlyDuplicates(err)) return;
-      throw err;
+    for (let i = 0; i < locations.length; i += this.batch) {
+      const ops: AnyBulkWriteOperation<LocationDoc>[] = locations.slice(i, i + this.batch).map((l) => {
+        const [filter, update, options] = upsertFor(l);
+        return { updateOne: { filter, update, ...options } };
+      });
+      try {
+        await this.coll.bulkWrite(ops, { ordered: false });
+      } catch (err) {
+        if (err instanceof MongoBulkWriteError && onlyDuplicates(err)) continue;
+        throw err;
+      }
     }
   }
 
@@ -209,6 +230,33 @@ export class MongoAlertStore implements AlertStore {
         throw err;
       }
     }
+  }
+
+  async applyUpdates(updates: AlertUpdate[]): Promise<void> {
+    // In order and one by one: a confirmation and an ending of one alert must not swap.
+    for (const u of updates) {
+      if (u.ended) {
+        await this.coll.updateOne({ _id: u.alertId }, { $set: { endedAt: new Date(u.at), expiresAt: new Date(u.at) } });
+      } else if (u.confirmedBy) {
+        await this.coll.updateOne(
+          // An ended alert stays ended; $addToSet makes a repeated confirmation count once.
+          { _id: u.alertId, endedAt: { $exists: false } },
+          { $addToSet: { confirmedBy: u.confirmedBy }, $max: { expiresAt: new Date(u.expiresAt) } },
+        );
+      }
+    }
+  }
+
+  async voteGone(
+    alertId: string,
+    userId: string,
+    now: number,
+  ): Promise<{ counted: boolean; votes: number } | undefined> {
+    const live = { _id: alertId, expiresAt: { $gt: new Date(now) } };
+    const r = await this.coll.updateOne(live, { $addToSet: { goneVoters: userId } });
+    if (r.matchedCount === 0) return undefined;
+    const d = await this.coll.findOne({ _id: alertId }, { projection: { goneVoters: 1 } });
+    return { counted: r.modifiedCount === 1, votes: d?.goneVoters?.length ?? 0 };
   }
 
   async get(id: string, now: number): Promise<PublicAlert | undefined> {
@@ -280,7 +328,13 @@ export class MongoStore implements Store {
     readonly server: string,
   ) {
     const batch = server.startsWith("ferretdb") ? 50 : 1_000;
-    this.locations = new MongoLocationStore(db.collection<LocationDoc>(COLLECTIONS.locations), locationTtlMs, batch);
+    const ferret = server.startsWith("ferretdb");
+    this.locations = new MongoLocationStore(
+      db.collection<LocationDoc>(COLLECTIONS.locations),
+      locationTtlMs,
+      batch,
+      ferret,
+    );
     this.alerts = new MongoAlertStore(db.collection<AlertDoc>(COLLECTIONS.alerts), batch);
     this.leases = new MongoLeaseStore(db.collection<LeaseDoc>(COLLECTIONS.leases));
   }
@@ -332,6 +386,8 @@ const PUBLIC = {
   expiresAt: 1,
   radiusM: 1,
   notifiedCount: 1,
+  confirmedBy: 1,
+  endedAt: 1,
 } as const;
 
 function onlyDuplicates(err: MongoBulkWriteError): boolean {
@@ -367,6 +423,8 @@ function toAlertDoc(a: EnrichedAlert): AlertDoc {
     notified: a.notifiedUserIds,
     distances: a.distancesM,
     cell: PROXIMITY_GRID.cellOf(a.lat, a.lng),
+    confirmedBy: [],
+    goneVoters: [],
   };
   if (a.note !== undefined) doc.note = a.note;
   return doc;
@@ -382,7 +440,9 @@ function toPublic(d: Pick<AlertDoc, "_id" | keyof typeof PUBLIC>): PublicAlert {
     expiresAt: d.expiresAt.toISOString(),
     radiusM: d.radiusM,
     notifiedCount: d.notifiedCount,
+    confirmations: d.confirmedBy?.length ?? 0,
   };
   if (d.note !== undefined && d.note !== null) a.note = d.note;
+  if (d.endedAt) a.endedAt = d.endedAt.toISOString();
   return a;
 }

@@ -4,7 +4,7 @@
  * depends on TTL indexes or sweepers, which only reclaim space.
  */
 
-import type { EnrichedAlert, Notification, PublicAlert } from "../../domain/alert.ts";
+import type { AlertUpdate, EnrichedAlert, Notification, PublicAlert } from "../../domain/alert.ts";
 import type { BBox } from "../../domain/geo.ts";
 import type { Nearby, UserLocation } from "../../domain/location_index.ts";
 
@@ -19,8 +19,8 @@ export interface LocationStore {
   get(userId: string, now: number): Promise<UserLocation | undefined>;
   /** Users seen within the TTL and within `radiusM` of the point (exact great-circle). */
   near(lat: number, lng: number, radiusM: number, now: number): Promise<Nearby>;
-  /** Users seen within the TTL, optionally inside a box, at most `limit`. */
-  active(now: number, options: { bbox?: BBox; limit: number }): Promise<UserLocation[]>;
+  /** Users seen within the TTL, optionally inside a box or with ids starting so, at most `limit`. */
+  active(now: number, options: { bbox?: BBox; limit: number; idPrefix?: string }): Promise<UserLocation[]>;
   countActive(now: number): Promise<number>;
   /** Reclaims space held by expired locations; returns how many went. */
   sweep(now: number): Promise<number>;
@@ -29,6 +29,13 @@ export interface LocationStore {
 export interface AlertStore {
   /** Writes an enriched alert; writing the same id again changes nothing. */
   upsert(alerts: EnrichedAlert[]): Promise<void>;
+  /** Applies confirmations and endings, in order; applying one again changes nothing. */
+  applyUpdates(updates: AlertUpdate[]): Promise<void>;
+  /**
+   * Records `userId`'s "it's gone" vote on a live alert (once per user). Undefined when
+   * the alert is not live; otherwise whether this vote was new and how many there are.
+   */
+  voteGone(alertId: string, userId: string, now: number): Promise<{ counted: boolean; votes: number } | undefined>;
   get(id: string, now: number): Promise<PublicAlert | undefined>;
   /** Alerts not yet expired, newest first, optionally inside a box. */
   live(now: number, options: { bbox?: BBox; limit: number }): Promise<PublicAlert[]>;

@@ -13,6 +13,8 @@ import { uuidv7Time } from "../../domain/ids.ts";
 import { userId as userIdSchema } from "../../domain/schemas.ts";
 import { FrameQueue } from "../../pipeline/frame_queue.ts";
 import { alertFrame, notificationFrame } from "../../pipeline/live_hub.ts";
+import type { AuthEnv } from "../auth.ts";
+import { mayRead, refuseRead } from "../auth.ts";
 import { invalid } from "../problem.ts";
 
 const HEARTBEAT_MS = 15_000;
@@ -38,12 +40,13 @@ export function streamRoutes(ctx: AppContext, options: { heartbeatMs?: number; q
       .map((n) => notificationFrame(JSON.stringify(n.alert), n.alert.id, n.distanceM));
   }
 
-  return new Hono().get("/", (c) => {
+  return new Hono<AuthEnv>().get("/", (c) => {
     const rawUser = c.req.query("userId");
     let userId: string | undefined;
     if (rawUser !== undefined) {
       const parsed = userIdSchema.safeParse(rawUser);
       if (!parsed.success) return invalid(c, [{ field: "userId", reason: parsed.error.issues[0].message }]);
+      if (!mayRead(c, parsed.data, ctx.config.simulate)) return refuseRead(c, "this stream");
       userId = parsed.data;
     }
     const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { destination } from "../../domain/geo.ts";
-import { postJson, startTestApp } from "../../tests/support/app.ts";
+import { newUser, placeUser, report, startTestApp } from "../../tests/support/app.ts";
 import { SseClient } from "../../tests/support/sse.ts";
 
 const TLV = { lat: 32.0853, lng: 34.7818 };
@@ -8,32 +8,49 @@ const TLV = { lat: 32.0853, lng: 34.7818 };
 Deno.test("SSE: a user's stream carries only their notifications; the map stream carries no user ids", async () => {
   const t = await startTestApp();
   try {
-    const near = destination(TLV, 0, 300);
-    const far = destination(TLV, 0, 3_000);
-    await postJson(`${t.url}/api/locations`, { userId: "alice", ...near });
-    await postJson(`${t.url}/api/locations`, { userId: "bob", ...far });
-    const alice = await SseClient.connect(`${t.url}/api/stream?userId=alice`);
-    const bob = await SseClient.connect(`${t.url}/api/stream?userId=bob`);
+    const [alice, bob, carol] = [await newUser(t.url), await newUser(t.url), await newUser(t.url)];
+    await placeUser(t.url, alice, destination(TLV, 0, 300));
+    await placeUser(t.url, bob, destination(TLV, 0, 3_000));
+    const aliceStream = await SseClient.connect(`${t.url}/api/stream?userId=${alice.userId}`, alice.auth);
+    const bobStream = await SseClient.connect(`${t.url}/api/stream?userId=${bob.userId}`, bob.auth);
     const map = await SseClient.connect(`${t.url}/api/stream`);
-    assert.equal(alice.status, 200);
-    const res = await postJson(`${t.url}/api/reports`, {
-      type: "tow_truck",
-      ...TLV,
-      reporterId: "carol",
-      note: "<img src=x>",
-    });
-    const { id } = await res.json();
-    const n = await alice.waitFor((e) => e.event === "notification" && e.id === id);
+    assert.equal(aliceStream.status, 200);
+    const { id } = await (await report(t.url, carol, { type: "tow_truck", ...TLV, note: "<img src=x>" })).json();
+    const n = await aliceStream.waitFor((e) => e.event === "notification" && e.id === id);
     const body = JSON.parse(n.data);
     assert.equal(body.distanceM, 300);
     assert.equal(body.alert.note, "<img src=x>", "notes travel as data; the page renders them as text");
-    assert.ok(!n.data.includes("alice") && !n.data.includes("carol"), "no user ids in a user's frame");
+    for (const u of [alice, carol]) assert.ok(!n.data.includes(u.userId), "no user ids in a user's frame");
     const a = await map.waitFor((e) => e.event === "alert" && e.id === id);
     assert.equal(JSON.parse(a.data).notifiedCount, 1);
-    assert.ok(!a.data.includes("alice") && !a.data.includes("carol"), "no user ids on the map stream");
+    for (const u of [alice, carol]) assert.ok(!a.data.includes(u.userId), "no user ids on the map stream");
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(bob.events.length, 0, "bob is 3 km away");
-    await Promise.all([alice.close(), bob.close(), map.close()]);
+    assert.equal(bobStream.events.length, 0, "bob is 3 km away");
+    await Promise.all([aliceStream.close(), bobStream.close(), map.close()]);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("SSE: one's own stream takes one's token: 401 without, 403 with another's", async () => {
+  const t = await startTestApp();
+  try {
+    const [alice, mallory] = [await newUser(t.url), await newUser(t.url)];
+    const none = await fetch(`${t.url}/api/stream?userId=${alice.userId}`);
+    assert.equal(none.status, 401);
+    await none.body?.cancel();
+    const other = await fetch(`${t.url}/api/stream?userId=${alice.userId}`, { headers: mallory.auth });
+    assert.equal(other.status, 403);
+    await other.body?.cancel();
+    const feed = await fetch(`${t.url}/api/users/${alice.userId}/notifications`, { headers: mallory.auth });
+    assert.equal(feed.status, 403);
+    await feed.body?.cancel();
+    // The dashboard's cookie works as well as the header.
+    const cookie = await fetch(`${t.url}/api/users/${alice.userId}/notifications`, {
+      headers: { cookie: `ac_token=${alice.token}` },
+    });
+    assert.equal(cookie.status, 200);
+    await cookie.body?.cancel();
   } finally {
     await t.close();
   }
@@ -42,27 +59,26 @@ Deno.test("SSE: a user's stream carries only their notifications; the map stream
 Deno.test("SSE: a reconnecting client gets what it missed after Last-Event-ID", async () => {
   const t = await startTestApp();
   try {
-    await postJson(`${t.url}/api/locations`, { userId: "dana", ...TLV });
+    const [dana, reporter] = [await newUser(t.url), await newUser(t.url)];
+    await placeUser(t.url, dana, TLV);
     const ids: string[] = [];
-    const first = await SseClient.connect(`${t.url}/api/stream?userId=dana`);
+    const url = `${t.url}/api/stream?userId=${dana.userId}`;
+    const first = await SseClient.connect(url, dana.auth);
     for (let i = 0; i < 3; i++) {
-      const r = await postJson(`${t.url}/api/reports`, {
-        type: "police",
-        ...destination(TLV, 90, 50 * i),
-        reporterId: "x",
-      });
-      ids.push((await r.json()).id);
+      // Different types, so none repeats the one before (repeats join the first alert).
+      const type = ["police", "tow_truck", "bylaw_officer"][i];
+      ids.push((await (await report(t.url, reporter, { type, ...destination(TLV, 90, 50 * i) })).json()).id);
     }
     await first.waitFor((e) => e.id === ids[2]);
     await first.close();
     // From this instance's ring of recent alerts…
-    const resumed = await SseClient.connect(`${t.url}/api/stream?userId=dana`, { "Last-Event-ID": ids[0] });
+    const resumed = await SseClient.connect(url, { ...dana.auth, "Last-Event-ID": ids[0] });
     await resumed.waitFor((e) => e.id === ids[2]);
     assert.deepEqual(resumed.events.map((e) => e.id), [ids[1], ids[2]]);
     await resumed.close();
     // …and, for an id this instance never saw (another instance's), from the store by time.
     const foreign = ids[0].slice(0, 15) + "000-8000-000000000000";
-    const fromStore = await SseClient.connect(`${t.url}/api/stream?userId=dana`, { "Last-Event-ID": foreign });
+    const fromStore = await SseClient.connect(url, { ...dana.auth, "Last-Event-ID": foreign });
     await fromStore.waitFor((e) => e.id === ids[2]);
     assert.ok(fromStore.events.some((e) => e.id === ids[1]));
     await fromStore.close();

@@ -9,6 +9,43 @@ import type { AppOverrides } from "../../app/wiring.ts";
 import { loadConfig } from "../../config.ts";
 import { setLogLevel } from "../../log.ts";
 
+/** Tests post quickly from one address and user; the rate-limit tests set their own limits. */
+export const GENEROUS_LIMITS = {
+  RATE_REPORTS_PER_USER: "100000/1",
+  RATE_REPORTS_PER_ADDRESS: "100000/1",
+  RATE_LOCATIONS_PER_USER: "100000/1",
+  RATE_IDENTITIES_PER_ADDRESS: "100000/1",
+};
+
+export interface TestUser {
+  userId: string;
+  token: string;
+  /** Authorization header for this user. */
+  auth: Record<string, string>;
+}
+
+/** A new identity from POST /api/users. */
+export async function newUser(url: string): Promise<TestUser> {
+  const res = await fetch(`${url}/api/users`, { method: "POST" });
+  if (res.status !== 201) throw new Error(`POST /api/users answered ${res.status}: ${await res.text()}`);
+  const { userId, token } = await res.json();
+  return { userId, token, auth: { authorization: `Bearer ${token}` } };
+}
+
+/** Posts a location for the user, as the user. */
+export async function placeUser(url: string, user: TestUser, at: { lat: number; lng: number }): Promise<Response> {
+  return await postJson(`${url}/api/locations`, { userId: user.userId, lat: at.lat, lng: at.lng }, user.auth);
+}
+
+/** Posts a report as the user. */
+export async function report(
+  url: string,
+  user: TestUser,
+  body: { type: string; lat: number; lng: number; note?: string },
+): Promise<Response> {
+  return await postJson(`${url}/api/reports`, { ...body, reporterId: user.userId }, user.auth);
+}
+
 export interface TestApp {
   url: string;
   app: Awaited<ReturnType<typeof buildApp>>;
@@ -19,7 +56,14 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
   setLogLevel((Deno.env.get("TEST_LOG_LEVEL") as "debug" | "info" | "warn" | "error" | undefined) ?? "error");
   const dataDir = await Deno.makeTempDir({ prefix: "alertcircle-test-" });
-  const config = loadConfig({ SIMULATE: "off", DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", ...env });
+  const config = loadConfig({
+    SIMULATE: "off",
+    DATA_DIR: dataDir,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    ...GENEROUS_LIMITS,
+    ...env,
+  });
   const app = await buildApp(config, overrides);
   await app.start();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.http.fetch);

@@ -4,6 +4,7 @@
  */
 
 import { freePort } from "../../scripts/services/service.ts";
+import { GENEROUS_LIMITS } from "./app.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -38,6 +39,7 @@ export async function startServiceProcess(
       DATA_DIR: dataDir,
       SIMULATE: "off",
       LOG_LEVEL: "info",
+      ...GENEROUS_LIMITS,
       ...env,
     },
     stdout: "piped",

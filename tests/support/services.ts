@@ -54,5 +54,7 @@ export function fullModeEnv(name: string, s = realServices()): Record<string, st
     S3_PREFIX: `${name}/enriched-alerts`,
     AWS_ACCESS_KEY_ID: s.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: s.s3.secretAccessKey,
+    // Instances share it, so a token from one holds on all (and across restarts).
+    AUTH_SECRET: `test-secret-${name}`.padEnd(32, "x"),
   };
 }
