@@ -7,20 +7,32 @@
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { destination } from "../domain/geo.ts";
-import { newUser, report } from "./support/app.ts";
+import { newUser, placeUser, report } from "./support/app.ts";
 import { archivedRecords, waitFor } from "./support/full_mode.ts";
 import { readTopic } from "./support/kcat.ts";
 import { fullModeEnv, realServices, uniqueName } from "./support/services.ts";
 import type { ServiceProcess } from "./support/service_process.ts";
 import { startServiceProcess } from "./support/service_process.ts";
+import { SseClient } from "./support/sse.ts";
+import type { SseEvent } from "./support/sse.ts";
 
 const TLV = { lat: 32.0853, lng: 34.7818 };
 
 async function restartMidStream(signal: Deno.Signal) {
   const name = uniqueName(`restart-${signal.toLowerCase()}`);
-  const env: Record<string, string> = { ...fullModeEnv(name), ARCHIVE_FLUSH_S: "2", INSTANCE_ID: "restarting" };
+  // No repeat-joining here: every report is its own alert, so every one must be notified.
+  const env: Record<string, string> = {
+    ...fullModeEnv(name),
+    ARCHIVE_FLUSH_S: "2",
+    INSTANCE_ID: "restarting",
+    DEDUPE_WINDOW_S: "0",
+  };
   let current: ServiceProcess | undefined = await startServiceProcess(env, 60_000);
-  const reporter = await newUser(current.url);
+  const [reporter, watcher] = [await newUser(current.url), await newUser(current.url)];
+  await placeUser(current.url, watcher, TLV);
+  // The watcher's phone: its stream, which reconnects to the new instance with Last-Event-ID.
+  const received: SseEvent[] = [];
+  let stream = await SseClient.connect(`${current.url}/api/stream?userId=${watcher.userId}`, watcher.auth);
   const accepted: string[] = [];
   let posting = true;
   const poster = (async () => {
@@ -28,10 +40,10 @@ async function restartMidStream(signal: Deno.Signal) {
       const target = current;
       if (target) {
         try {
-          // 200 m apart along a line: no report repeats another.
+          // All within 450 m of the watcher, so each one notifies them.
           const res = await report(target.url, reporter, {
             type: "parking_inspector",
-            ...destination(TLV, 45, i * 200),
+            ...destination(TLV, (i * 47) % 360, 50 + (i * 13) % 400),
           });
           if (res.status === 202) accepted.push((await res.json()).id);
           else await res.body?.cancel();
@@ -46,11 +58,31 @@ async function restartMidStream(signal: Deno.Signal) {
   const code = await first.stop(signal);
   assert.equal(code, signal === "SIGKILL" ? 137 : 0, first.output());
   const acceptedBefore = accepted.length;
-  current = await startServiceProcess(env, 60_000);
+  await stream.close();
+  received.push(...stream.events.filter((e) => e.event === "notification"));
+  const next = await startServiceProcess(env, 60_000);
+  const lastId = received[received.length - 1]?.id;
+  stream = await SseClient.connect(`${next.url}/api/stream?userId=${watcher.userId}`, {
+    ...watcher.auth,
+    ...(lastId ? { "Last-Event-ID": lastId } : {}),
+  });
+  current = next;
   await new Promise((r) => setTimeout(r, 1_500));
   posting = false;
   await poster;
   assert.ok(acceptedBefore > 10 && accepted.length > acceptedBefore + 10, `${acceptedBefore} then ${accepted.length}`);
+
+  // The watcher's feed, as the dashboard shows it (repeats dropped by id), has every
+  // accepted report once: nothing the crash interrupted is lost to them.
+  for (const id of accepted) await stream.waitFor((e) => e.id === id || received.some((r) => r.id === id), 30_000);
+  received.push(...stream.events.filter((e) => e.event === "notification"));
+  await stream.close();
+  const feed = new Set(received.map((e) => e.id));
+  assert.deepEqual([...feed].sort(), [...accepted].sort(), "the watcher was told of every accepted report");
+  const repeats = received.length - feed.size;
+  console.log(
+    `${signal}: ${accepted.length} reports, ${received.length} frames to the watcher, ${repeats} repeated across the reconnect`,
+  );
 
   const mongo = new MongoClient(realServices().mongoUri);
   try {

@@ -7,6 +7,8 @@ export interface SseEvent {
   id?: string;
   event: string;
   data: string;
+  /** performance.now() when the frame was parsed. */
+  receivedAt: number;
 }
 
 export class SseClient {
@@ -44,7 +46,7 @@ export class SseClient {
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const ev: SseEvent = { event: "message", data: "" };
+          const ev: SseEvent = { event: "message", data: "", receivedAt: performance.now() };
           const data: string[] = [];
           let any = false;
           for (const line of block.split("\n")) {
