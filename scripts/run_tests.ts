@@ -25,7 +25,8 @@ for (const [k, v] of Object.entries(services.env)) testEnv[`TEST_${k}`] = v;
 let code = 1;
 try {
   const test = new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", ...Deno.args],
+    // expose-gc: memory tests collect garbage before they measure, so they measure what is kept.
+    args: ["test", "-A", "--v8-flags=--expose-gc", ...Deno.args],
     env: testEnv,
     stdout: "inherit",
     stderr: "inherit",
