@@ -50,11 +50,17 @@ Deno.cron("alertcircle-location-job", "* * * * *", { signal: cronStop.signal }, 
   await app.locationJob.run().catch((err) => log.error("job.location_failed", { error: String(err) }));
 });
 
+const SHUTDOWN_TIMEOUT_MS = 25_000;
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info("app.stopping", { signal });
+  // Never hang on the way out: what is not committed by then is delivered again later.
+  setTimeout(() => {
+    log.error("app.stop_timeout", { afterMs: SHUTDOWN_TIMEOUT_MS });
+    Deno.exit(1);
+  }, SHUTDOWN_TIMEOUT_MS);
   cronStop.abort();
   // Streams are ended first: the listener waits for open responses, and SSE never ends by itself.
   app.ctx.hub.closeAll("server shutting down");

@@ -119,6 +119,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     : undefined;
   const sweeper = new Sweeper(store, ownIndex ? proximity : undefined, tracker);
   let started = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
 
   async function readiness(): Promise<Readiness> {
     const [s, a] = await Promise.all([store.health(), archive.health()]);
@@ -203,6 +204,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     await liveStage.start();
     await enrichStage.start();
     sweeper.start();
+    heartbeat = setInterval(() => hub.heartbeat(), overrides.http?.heartbeatMs ?? 15_000);
     if (config.simulate) {
       // Populate the map at once rather than at the first cron tick, without holding up
       // start-up (against a slow store a run can take a while).
@@ -264,6 +266,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   async function shutdown(): Promise<void> {
     simulator?.stop();
     sweeper.stop();
+    clearInterval(heartbeat);
     await locationJob.stop();
     hub.closeAll("server shutting down");
     const left = await drain(DRAIN_TIMEOUT_MS);

@@ -25,6 +25,8 @@ const RECENT = 2_048;
 /** Ids remembered to drop a redelivered alert instead of notifying twice. */
 const SEEN = 50_000;
 
+const PING = encoder.encode(": ping\n\n");
+
 export function alertFrame(alert: PublicAlert): Uint8Array {
   return encoder.encode(`id: ${alert.id}\nevent: alert\ndata: ${JSON.stringify(alert)}\n\n`);
 }
@@ -142,6 +144,18 @@ export class LiveHub {
       if (i >= 0) frames.push(notificationFrame(JSON.stringify(pub), alert.id, alert.distancesM[i]));
     }
     return frames;
+  }
+
+  /**
+   * A comment frame to every client: keeps idle connections (and the proxies on the way)
+   * from timing out, and finds clients that stopped reading long ago. One timer for all.
+   */
+  heartbeat(): void {
+    for (const client of this.mapClients) this.deliver(client, PING, this.mapClients);
+    for (const [userId, clients] of this.userClients) {
+      for (const client of clients) this.deliver(client, PING, clients);
+      if (clients.size === 0) this.userClients.delete(userId);
+    }
   }
 
   /** Disconnects everyone (shutdown). */

@@ -35,7 +35,7 @@ export function tileSource(tileUrl: string): string {
 }
 
 export interface HttpOptions {
-  /** SSE heartbeat interval (tests shorten it). */
+  /** SSE heartbeat interval (tests shorten it); the hub sends them (see app/wiring.ts). */
   heartbeatMs?: number;
   /** Frames buffered per SSE client before it is dropped as too slow. */
   sseQueueFrames?: number;
@@ -86,7 +86,7 @@ export function createHttpApp(ctx: AppContext, options: HttpOptions = {}): Hono 
   app.route("/api/users", userRoutes(ctx));
   app.route(
     "/api/stream",
-    streamRoutes(ctx, { heartbeatMs: options.heartbeatMs, queueFrames: options.sseQueueFrames }),
+    streamRoutes(ctx, { queueFrames: options.sseQueueFrames }),
   );
   app.route("/api/stats", statsRoutes(ctx));
   app.route("/static", staticRoutes());

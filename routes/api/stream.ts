@@ -7,22 +7,19 @@
  */
 
 import { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { AppContext } from "../../app/context.ts";
 import { uuidv7Time } from "../../domain/ids.ts";
 import { userId as userIdSchema } from "../../domain/schemas.ts";
-import { FrameQueue } from "../../pipeline/frame_queue.ts";
 import { alertFrame, notificationFrame } from "../../pipeline/live_hub.ts";
 import type { AuthEnv } from "../auth.ts";
 import { mayRead, refuseRead } from "../auth.ts";
 import { invalid } from "../problem.ts";
+import { SseConnection } from "../sse_connection.ts";
 
-const HEARTBEAT_MS = 15_000;
-const encoder = new TextEncoder();
+/** The first bytes of every stream: the reconnect delay, and a comment so headers and body flush at once. */
+const HELLO = new TextEncoder().encode("retry: 2000\n: connected\n\n");
 
-export function streamRoutes(ctx: AppContext, options: { heartbeatMs?: number; queueFrames?: number } = {}) {
-  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
-
+export function streamRoutes(ctx: AppContext, options: { queueFrames?: number } = {}) {
   /** What a client missed since `lastEventId`, oldest first, when this instance no longer remembers it. */
   async function replayFromStore(lastEventId: string, userId: string | undefined): Promise<Uint8Array[]> {
     const since = uuidv7Time(lastEventId);
@@ -40,7 +37,7 @@ export function streamRoutes(ctx: AppContext, options: { heartbeatMs?: number; q
       .map((n) => notificationFrame(JSON.stringify(n.alert), n.alert.id, n.distanceM));
   }
 
-  return new Hono<AuthEnv>().get("/", (c) => {
+  return new Hono<AuthEnv>().get("/", async (c) => {
     const rawUser = c.req.query("userId");
     let userId: string | undefined;
     if (rawUser !== undefined) {
@@ -50,46 +47,19 @@ export function streamRoutes(ctx: AppContext, options: { heartbeatMs?: number; q
       userId = parsed.data;
     }
     const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId");
+    const missed = lastEventId ? ctx.hub.replay(lastEventId, userId) ?? await replayFromStore(lastEventId, userId) : [];
+    let unsubscribe = () => {};
+    const connection = new SseConnection({
+      queueFrames: options.queueFrames,
+      first: [HELLO, ...missed],
+      onClose: () => unsubscribe(),
+    });
+    const client = { send: (f: Uint8Array) => connection.send(f), close: () => connection.close() };
+    unsubscribe = userId === undefined ? ctx.hub.subscribeAll(client) : ctx.hub.subscribeUser(userId, client);
+    c.header("Content-Type", "text/event-stream");
+    c.header("Cache-Control", "no-cache");
     // Tell proxies not to buffer the stream.
     c.header("X-Accel-Buffering", "no");
-    return streamSSE(c, async (stream) => {
-      const queue = new FrameQueue(options.queueFrames);
-      const client = { send: (f: Uint8Array) => queue.push(f), close: () => queue.close() };
-      const unsubscribe = userId === undefined ? ctx.hub.subscribeAll(client) : ctx.hub.subscribeUser(userId, client);
-      stream.onAbort(() => {
-        unsubscribe();
-        queue.close();
-      });
-      try {
-        await stream.write(encoder.encode(`retry: 2000\n: connected\n\n`));
-        if (lastEventId) {
-          const missed = ctx.hub.replay(lastEventId, userId) ?? await replayFromStore(lastEventId, userId);
-          for (const frame of missed) await stream.write(frame);
-        }
-        while (!stream.aborted) {
-          const frame = await queue.next(heartbeatMs);
-          if (frame === null) break;
-          if (frame === undefined) {
-            await stream.write(encoder.encode(": ping\n\n"));
-            continue;
-          }
-          const more = queue.takeAll();
-          await stream.write(more.length === 0 ? frame : concat([frame, ...more]));
-        }
-      } finally {
-        unsubscribe();
-        queue.close();
-      }
-    });
+    return c.body(connection.stream);
   });
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

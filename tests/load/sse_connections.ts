@@ -10,10 +10,15 @@
 import { parseArgs } from "node:util";
 import { newUser, report } from "../support/app.ts";
 import { startServiceProcess } from "../support/service_process.ts";
+import { withCpuProfile } from "../../bench/lib/cpu_profile.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { connections: { type: "string", default: "10000" }, json: { type: "string" } },
+  options: {
+    connections: { type: "string", default: "10000" },
+    json: { type: "string" },
+    profile: { type: "boolean", default: false },
+  },
 });
 const N = Number(values.connections);
 
@@ -35,8 +40,13 @@ export interface FanoutResult {
   received: number;
 }
 
-export async function runFanout(n: number): Promise<FanoutResult> {
-  const svc = await startServiceProcess({ SIMULATE: "off", LOG_LEVEL: "warn" }, 60_000);
+export async function runFanout(n: number, profile = false): Promise<FanoutResult> {
+  const inspect = 9341;
+  const svc = await startServiceProcess(
+    { SIMULATE: "off", LOG_LEVEL: "warn" },
+    60_000,
+    profile ? [`--inspect=127.0.0.1:${inspect}`] : [],
+  );
   const port = Number(new URL(svc.url).port);
   const conns: Conn[] = [];
   try {
@@ -77,12 +87,16 @@ export async function runFanout(n: number): Promise<FanoutResult> {
     const rssHeld = (await stats()).memory.rssBytes;
 
     const user = await newUser(svc.url);
-    const sent = performance.now();
-    const res = await report(svc.url, user, { type: "police", lat: 32.0853, lng: 34.7818 });
-    if (res.status !== 202) throw new Error(`report answered ${res.status}`);
-    for (let waited = 0; conns.some((c) => !c.got) && waited < 30_000; waited += 5) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    let sent = 0;
+    const fire = async () => {
+      sent = performance.now();
+      const res = await report(svc.url, user, { type: "police", lat: 32.0853, lng: 34.7818 });
+      if (res.status !== 202) throw new Error(`report answered ${res.status}`);
+      for (let waited = 0; conns.some((c) => !c.got) && waited < 30_000; waited += 5) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await (profile ? withCpuProfile(inspect, fire, 30) : fire());
     const delays = conns.filter((c) => c.got).map((c) => c.receivedAt - sent).sort((a, b) => a - b);
     return {
       connections: n,
@@ -115,7 +129,7 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
 }
 
 if (import.meta.main) {
-  const r = await runFanout(N);
+  const r = await runFanout(N, values.profile);
   console.log(`${r.connections} SSE connections held by one instance (connected in ${r.connectSeconds.toFixed(1)} s)`);
   console.log(
     `server RSS: ${r.rssIdleMb.toFixed(0)} MB idle → ${
