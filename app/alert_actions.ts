@@ -6,7 +6,7 @@
  */
 
 import type { Bus } from "../adapters/bus/port.ts";
-import { TOPICS } from "../adapters/bus/port.ts";
+import { jsonMessage, TOPICS } from "../adapters/bus/port.ts";
 import type { AlertStore, LocationStore } from "../adapters/store/port.ts";
 import type { AlertUpdate } from "../domain/alert.ts";
 import { distanceM } from "../domain/geo.ts";
@@ -53,7 +53,7 @@ export class AlertActions {
         ended: true,
       };
       await this.deps.bus.publish(TOPICS.enrichedAlerts, [
-        { key: areaKey(alert.lat, alert.lng), value: JSON.stringify(update), object: update },
+        jsonMessage(areaKey(alert.lat, alert.lng), update),
       ]);
     }
     return { outcome: vote.counted ? "counted" : "already_voted", votes: vote.votes, needed, ended };

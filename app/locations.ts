@@ -11,7 +11,7 @@
  */
 
 import type { Bus } from "../adapters/bus/port.ts";
-import { TOPICS } from "../adapters/bus/port.ts";
+import { jsonMessage, TOPICS } from "../adapters/bus/port.ts";
 import type { LocationStore, UserLocation } from "../adapters/store/port.ts";
 import type { LocationIndex } from "../domain/location_index.ts";
 
@@ -36,11 +36,8 @@ export class LocationUpdates {
     if (bus) {
       await bus.publish(
         TOPICS.userLocations,
-        locations.map((l) => ({
-          key: l.userId,
-          value: JSON.stringify({ lat: l.lat, lng: l.lng, seenAt: l.seenAt }),
-          object: l,
-        })),
+        // On the wire the key names the user; the value holds only where and when.
+        locations.map((l) => jsonMessage(l.userId, l, { lat: l.lat, lng: l.lng, seenAt: l.seenAt })),
       );
     }
     this.updates += locations.length;

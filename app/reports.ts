@@ -5,7 +5,7 @@
  */
 
 import type { Bus } from "../adapters/bus/port.ts";
-import { TOPICS } from "../adapters/bus/port.ts";
+import { jsonMessage, TOPICS } from "../adapters/bus/port.ts";
 import type { Report } from "../domain/alert.ts";
 import { areaKey } from "../domain/grid.ts";
 import { uuidv7 } from "../domain/ids.ts";
@@ -39,10 +39,7 @@ export class ReportIntake {
     if (input.note !== undefined && input.note.trim() !== "") report.note = input.note.trim();
     try {
       // Keyed by area: one neighbourhood's reports stay in order on one partition.
-      await this.bus.publish(TOPICS.rawAlerts, [{
-        key: areaKey(report.lat, report.lng),
-        value: JSON.stringify(report),
-      }]);
+      await this.bus.publish(TOPICS.rawAlerts, [jsonMessage(areaKey(report.lat, report.lng), report)]);
     } catch (err) {
       throw new NotAccepted(err);
     }

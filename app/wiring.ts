@@ -29,6 +29,7 @@ import type { HttpOptions } from "../routes/app.ts";
 import { createHttpApp } from "../routes/app.ts";
 import type { AppContext, Readiness } from "./context.ts";
 import { AlertActions } from "./alert_actions.ts";
+import { EventLoopLag } from "./event_loop_lag.ts";
 import { Identity, loadAuthSecret } from "./identity.ts";
 import { LocationUpdates } from "./locations.ts";
 import { RateLimiter } from "./rate_limiter.ts";
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     : undefined;
   const sweeper = new Sweeper(store, ownIndex ? proximity : undefined, tracker);
   let started = false;
+  const lag = new EventLoopLag();
   let heartbeat: ReturnType<typeof setInterval> | undefined;
 
   async function readiness(): Promise<Readiness> {
@@ -159,6 +161,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       trackedAlerts: tracker.size,
       locationJob: locationJob.lastRun,
       memory: { rssBytes: Deno.memoryUsage().rss, heapUsedBytes: Deno.memoryUsage().heapUsed },
+      eventLoopLagMs: lag.window.summary(),
     };
   }
 
@@ -204,6 +207,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     await liveStage.start();
     await enrichStage.start();
     sweeper.start();
+    lag.start();
     heartbeat = setInterval(() => hub.heartbeat(), overrides.http?.heartbeatMs ?? 15_000);
     if (config.simulate) {
       // Populate the map at once rather than at the first cron tick, without holding up
@@ -267,6 +271,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     simulator?.stop();
     sweeper.stop();
     clearInterval(heartbeat);
+    lag.stop();
     await locationJob.stop();
     hub.closeAll("server shutting down");
     const left = await drain(DRAIN_TIMEOUT_MS);

@@ -1,166 +1,230 @@
 /**
- * End-to-end latency: reports POSTed over HTTP at a steady rate to a running service
- * (started here as a real process, `main.ts`), timed until the alert arrives on the map
- * stream and until each notification arrives on the SSE streams of the nearby users who
- * hold one. One clock (this process) for send and receive.
+ * End-to-end latency under the standard load: reports POSTed at a steady rate to a
+ * running service (main.ts, started here as a real process) while 100,000 simulated
+ * users are active, timed until the alert arrives on the map stream and until each
+ * notification arrives on the SSE streams of the watched users near it (1,000 of them).
+ * Sender and receiver are separate processes sharing the machine's clock.
  *
- * Usage: deno run -A bench/e2e_latency.ts [--users 100000] [--rate 200] [--seconds 60]
- *        [--streams 1000] [--env KEY=VALUE …] [--json out.json]
+ * Usage: deno run -A bench/e2e_latency.ts [--mode embedded|full] [--users 100000] [--rate 200]
+ *        [--seconds 60] [--streams 1000] [--json out.json]
  */
 
 import { parseArgs } from "node:util";
-import { destination } from "../domain/geo.ts";
 import { simulatedUserId } from "../domain/simulated_walk.ts";
+import { provisionAll, startAll } from "../scripts/services/all.ts";
+import { cacheDir } from "../scripts/services/service.ts";
+import { newUser } from "../tests/support/app.ts";
 import { startServiceProcess } from "../tests/support/service_process.ts";
-import { SseClient } from "../tests/support/sse.ts";
-import { withCpuProfile } from "./lib/cpu_profile.ts";
+import { CITY } from "./lib/city.ts";
+import { withAllocationProfile } from "./lib/cpu_profile.ts";
 import { round, summarize } from "./lib/stats.ts";
+import type { Summary } from "./lib/stats.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    users: { type: "string", default: "100000" },
-    rate: { type: "string", default: "200" },
-    seconds: { type: "string", default: "60" },
-    streams: { type: "string", default: "1000" },
-    env: { type: "string", multiple: true, default: [] },
-    json: { type: "string" },
-    profile: { type: "boolean", default: false },
-    "service-log": { type: "string" },
-  },
-});
-const users = Number(values.users);
-const rate = Number(values.rate);
-const seconds = Number(values.seconds);
-const streamCount = Math.min(Number(values.streams), users);
-const extraEnv = Object.fromEntries((values.env ?? []).map((kv) => kv.split("=", 2) as [string, string]));
-
-// The standard load's city: 100 km² around central Tel Aviv (a disc of equal area).
-const CENTER = { lat: 32.0853, lng: 34.7818 };
-const SPREAD_M = Math.round(Math.sqrt(100e6 / Math.PI));
-
-export interface LatencyResult {
-  reports: number;
-  mapLatencyMs: ReturnType<typeof summarize>;
-  userLatencyMs: ReturnType<typeof summarize>;
-  notificationsReceived: number;
-  rssBytesAfter: number;
-  activeUsers: number;
-  missingOnMap: number;
+export interface LatencyOptions {
+  mode: "embedded" | "full";
+  users: number;
+  rate: number;
+  seconds: number;
+  streams: number;
 }
 
-export async function runLatency(): Promise<LatencyResult> {
-  const inspectPort = 9339;
+export interface LatencyResult extends LatencyOptions {
+  reportsSent: number;
+  reportsAccepted: number;
+  mapMs: Summary;
+  userMs: Summary;
+  /** The service's own view: acceptance at the API to the push, p50/p99 (ms resolution). */
+  serverAcceptedToPushMs: { p50: number; p99: number; max: number } | undefined;
+  /** How late the service's event loop ran a 20 ms timer (its last minute). */
+  eventLoopLagMs: { p50: number; p99: number; max: number } | undefined;
+  activeUsers: number;
+  serviceRssMb: number;
+  /** All map latencies, for the plot. */
+  mapSamples: number[];
+}
+
+const epoch = () => performance.timeOrigin + performance.now();
+
+export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
+  let services: Awaited<ReturnType<typeof startAll>> | undefined;
+  let servicesDir: string | undefined;
+  const env: Record<string, string> = {
+    SIMULATE: "on",
+    SIM_USERS: String(o.users),
+    SIM_CENTER: `${CITY.center.lat},${CITY.center.lng}`,
+    SIM_SPREAD_M: String(CITY.discRadiusM),
+    SIM_REPORT_INTERVAL_S: "3600",
+    // The standard load is about fan-out: every report is an alert of its own.
+    DEDUPE_WINDOW_S: "0",
+    RATE_REPORTS_PER_USER: "1000000/1",
+    RATE_REPORTS_PER_ADDRESS: "1000000/1",
+    RATE_IDENTITIES_PER_ADDRESS: "1000000/1",
+    LOG_LEVEL: "warn",
+  };
+  if (o.mode === "full") {
+    await provisionAll(cacheDir());
+    servicesDir = await Deno.makeTempDir({ prefix: "bench-services-" });
+    services = await startAll(cacheDir(), servicesDir);
+    Object.assign(env, services.env, {
+      KAFKA_TOPIC_PREFIX: "bench.",
+      MONGODB_DATABASE: "bench",
+      S3_PREFIX: "bench/enriched-alerts",
+    });
+  }
+  // BENCH_DENO_FLAGS: extra flags for the service, e.g. "--v8-flags=--trace-gc" to see its pauses.
   const svc = await startServiceProcess(
-    {
-      SIMULATE: "on",
-      SIM_USERS: String(users),
-      SIM_CENTER: `${CENTER.lat},${CENTER.lng}`,
-      SIM_SPREAD_M: String(SPREAD_M),
-      SIM_REPORT_INTERVAL_S: "3600",
-      LOG_LEVEL: "warn",
-      ...extraEnv,
-    },
+    env,
     120_000,
-    values.profile ? [`--inspect=127.0.0.1:${inspectPort}`] : [],
+    (Deno.env.get("BENCH_DENO_FLAGS") ?? "").split(" ").filter(Boolean),
   );
+  let listener: Deno.ChildProcess | undefined;
   try {
-    const stats0 = await (await fetch(`${svc.url}/api/stats`)).json();
-    console.error(`service up: ${stats0.activeUsers} active users, rss ${Math.round(stats0.memory.rssBytes / 1e6)} MB`);
+    const stats = async () => await (await fetch(`${svc.url}/api/stats`)).json();
+    for (let waited = 0; (await stats()).activeUsers < o.users && waited < 120_000; waited += 500) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // Watch users spread over the whole population.
+    const step = Math.max(1, Math.floor(o.users / o.streams));
+    const watched = Array.from({ length: Math.min(o.streams, o.users) }, (_, i) => simulatedUserId(i * step));
+    listener = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./e2e/listener.ts", import.meta.url).pathname, svc.url, ...watched],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const arrivals: Array<[string, string, number]> = [];
+    const reading = (async () => {
+      let carry = "";
+      for await (const chunk of listener!.stdout.pipeThrough(new TextDecoderStream())) {
+        const lines = (carry + chunk).split("\n");
+        carry = lines.pop()!;
+        for (const line of lines) {
+          const [kind, note, at] = line.split(" ");
+          arrivals.push([kind, note, Number(at)]);
+        }
+      }
+    })();
+    for (let waited = 0; waited < 60_000; waited += 200) {
+      const live = (await stats()).live;
+      if (live.mapClients >= 1 && live.userClients >= watched.length) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const reporter = await newUser(svc.url);
     const sent = new Map<string, number>();
     let accepted = 0;
-    const mapLat: number[] = [];
-    const userLat: number[] = [];
-    const mapStream = await SseClient.connect(`${svc.url}/api/stream`);
-    const streams: SseClient[] = [];
-    const step = Math.max(1, Math.floor(users / streamCount));
-    for (let i = 0; i < streamCount; i++) {
-      streams.push(await SseClient.connect(`${svc.url}/api/stream?userId=${simulatedUserId(i * step)}`));
-    }
-    // Latency is taken when the frame is parsed: hook the event arrays.
-    const hook = (client: SseClient, into: number[]) => {
-      const push = client.events.push.bind(client.events);
-      client.events.push = (...evs) => {
-        const now = performance.now();
-        for (const e of evs) {
-          // Correlate by the note: the event can arrive before the POST's response does.
-          const token = /"note":"(b\d+)"/.exec(e.data)?.[1];
-          const t = token ? sent.get(token) : undefined;
-          if (t !== undefined) into.push(now - t);
-        }
-        // Keep memory flat: the bench needs the times, not the events.
-        return push();
-      };
-    };
-    hook(mapStream, mapLat);
-    for (const s of streams) hook(s, userLat);
-
-    const load = async () => {
-      const total = Math.round(rate * seconds);
-      const interval = 1000 / rate;
+    const total = Math.round(o.rate * o.seconds);
+    const send = async () => {
       const start = performance.now();
       const inflight: Promise<void>[] = [];
       for (let i = 0; i < total; i++) {
-        const due = start + i * interval;
-        const wait = due - performance.now();
+        const wait = start + (i * 1000) / o.rate - performance.now();
         if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-        const at = destination(CENTER, Math.random() * 360, SPREAD_M * Math.sqrt(Math.random()));
-        const token = `b${i}`;
-        sent.set(token, performance.now());
-        const p = fetch(`${svc.url}/api/reports`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            type: "parking_inspector",
-            lat: at.lat,
-            lng: at.lng,
-            reporterId: "bench",
-            note: token,
+        const at = CITY.randomPoint();
+        const note = `b${i}`;
+        sent.set(note, epoch());
+        inflight.push(
+          fetch(`${svc.url}/api/reports`, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...reporter.auth },
+            body: JSON.stringify({
+              type: "parking_inspector",
+              lat: at.lat,
+              lng: at.lng,
+              reporterId: reporter.userId,
+              note,
+            }),
+          }).then(async (res) => {
+            await res.body?.cancel();
+            if (res.status === 202) accepted++;
+            else sent.delete(note);
           }),
-        }).then(async (res) => {
-          await res.body?.cancel();
-          if (res.status === 202) accepted++;
-          else sent.delete(token);
-        });
-        inflight.push(p);
-        if (inflight.length > 500) await Promise.all(inflight.splice(0));
+        );
+        if (inflight.length >= 1_000) await Promise.all(inflight.splice(0));
       }
       await Promise.all(inflight);
     };
-    await (values.profile ? withCpuProfile(inspectPort, load) : load());
-    await new Promise((r) => setTimeout(r, 2_000));
-    const stats1 = await (await fetch(`${svc.url}/api/stats`)).json();
-    console.error(
-      "live hub:",
-      JSON.stringify(stats1.live),
-      "stages:",
-      JSON.stringify(stats1.stages.map((s: { name: string; retries: number }) => [s.name, s.retries])),
-    );
-    await mapStream.close();
-    await Promise.all(streams.map((s) => s.close()));
+    // BENCH_ALLOC_PROFILE=<inspector port> (with BENCH_DENO_FLAGS=--inspect=127.0.0.1:<port>): where the service allocates.
+    const allocPort = Number(Deno.env.get("BENCH_ALLOC_PROFILE") ?? 0);
+    await (allocPort ? withAllocationProfile(allocPort, send, 20, !Deno.env.get("BENCH_ALLOC_RETAINED")) : send());
+    await new Promise((r) => setTimeout(r, 3_000));
+    const final = await stats();
+    listener.kill("SIGTERM");
+    await listener.status;
+    await reading;
+
+    const map: number[] = [];
+    const users: number[] = [];
+    const slow: string[] = [];
+    for (const [kind, note, at] of arrivals) {
+      const t = sent.get(note);
+      if (t === undefined) continue;
+      (kind === "m" ? map : users).push(at - t);
+      if (kind === "m" && at - t > 5 && Deno.env.get("BENCH_DEBUG")) {
+        slow.push(`${((t - sent.get("b0")!) / 1000).toFixed(2)}s:${(at - t).toFixed(1)}`);
+      }
+    }
+    if (slow.length) console.error(`slow map pushes (send time since start: latency ms): ${slow.join(" ")}`);
     return {
-      reports: accepted,
-      mapLatencyMs: summarize(mapLat),
-      userLatencyMs: summarize(userLat),
-      notificationsReceived: userLat.length,
-      rssBytesAfter: stats1.memory.rssBytes,
-      activeUsers: stats1.activeUsers,
-      missingOnMap: accepted - mapLat.length,
+      ...o,
+      reportsSent: total,
+      reportsAccepted: accepted,
+      mapMs: summarize(map),
+      userMs: summarize(users),
+      serverAcceptedToPushMs: final.live.acceptedToPushMs,
+      eventLoopLagMs: final.eventLoopLagMs,
+      activeUsers: final.activeUsers,
+      serviceRssMb: final.memory.rssBytes / 1e6,
+      mapSamples: map,
     };
   } finally {
+    if (listener) {
+      try {
+        listener.kill("SIGKILL");
+      } catch { /* gone */ }
+    }
     await svc.stop("SIGTERM");
-    if (values["service-log"]) await Deno.writeTextFile(values["service-log"], svc.output());
+    if (Deno.env.get("BENCH_SERVICE_LOG")) await Deno.writeTextFile(Deno.env.get("BENCH_SERVICE_LOG")!, svc.output());
     await Deno.remove(svc.dataDir, { recursive: true }).catch(() => {});
+    await services?.stop();
+    if (servicesDir) await Deno.remove(servicesDir, { recursive: true }).catch(() => {});
   }
 }
 
+export function describeLatency(r: LatencyResult): string {
+  const f = (s: Summary) =>
+    `n=${s.count} p50 ${round(s.p50)} p95 ${round(s.p95)} p99 ${round(s.p99)} max ${round(s.max)} ms`;
+  return [
+    `${r.mode}: ${r.reportsAccepted}/${r.reportsSent} reports at ${r.rate}/s for ${r.seconds} s, ${r.activeUsers} active users, ${r.streams} user streams`,
+    `  POST → map stream:        ${f(r.mapMs)}`,
+    `  POST → user notification: ${f(r.userMs)}`,
+    `  inside the service (accepted → pushed): ${JSON.stringify(r.serverAcceptedToPushMs)}; RSS ${
+      r.serviceRssMb.toFixed(0)
+    } MB`,
+    `  event-loop lag of the service: ${JSON.stringify(r.eventLoopLagMs)}`,
+  ].join("\n");
+}
+
 if (import.meta.main) {
-  const r = await runLatency();
-  const fmt = (s: ReturnType<typeof summarize>) =>
-    `n=${s.count} p50=${round(s.p50)} p95=${round(s.p95)} p99=${round(s.p99)} max=${round(s.max)} ms`;
-  console.log(`reports accepted: ${r.reports} (${r.missingOnMap} not seen on the map stream)`);
-  console.log(`POST → map stream:        ${fmt(r.mapLatencyMs)}`);
-  console.log(`POST → user notification: ${fmt(r.userLatencyMs)}`);
-  console.log(`active users: ${r.activeUsers}, service RSS after: ${Math.round(r.rssBytesAfter / 1e6)} MB`);
-  if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(r, null, 2) + "\n");
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      mode: { type: "string", default: "embedded" },
+      users: { type: "string", default: "100000" },
+      rate: { type: "string", default: "200" },
+      seconds: { type: "string", default: "60" },
+      streams: { type: "string", default: "1000" },
+      json: { type: "string" },
+    },
+  });
+  const r = await runLatency({
+    mode: values.mode === "full" ? "full" : "embedded",
+    users: Number(values.users),
+    rate: Number(values.rate),
+    seconds: Number(values.seconds),
+    streams: Number(values.streams),
+  });
+  console.log(describeLatency(r));
+  if (values.json) {
+    await Deno.writeTextFile(values.json, JSON.stringify({ ...r, mapSamples: undefined }, null, 2) + "\n");
+  }
 }

@@ -78,6 +78,8 @@ export class LocationIndex {
   private bucketOf: (Bucket | undefined)[] = [];
   private posOf = new Int32Array(0);
   private freeSlots: number[] = [];
+  private scratchIds: string[] = [];
+  private scratchChords = new Float64Array(1_024);
 
   constructor(initialCapacity = 1024) {
     this.posOf = new Int32Array(initialCapacity);
@@ -132,30 +134,41 @@ export class LocationIndex {
 
   /** Users seen at or after `minSeenAt` within `radiusM` of the point, in no particular order. */
   near(lat: number, lng: number, radiusM: number, minSeenAt: number): Nearby {
-    const userIds: string[] = [];
-    const chords: number[] = [];
+    // Matches go to scratch buffers reused across queries, then into exactly sized
+    // results: growing arrays match by match was most of the allocation under load.
+    let ids = this.scratchIds;
+    let chords = this.scratchChords;
+    let n = 0;
     const [qx, qy, qz] = toUnitVector(lat, lng);
     const limit = chord2ForDistance(radiusM);
     for (const cell of this.grid.covering(lat, lng, radiusM)) {
       const bucket = this.buckets.get(cell);
       if (bucket === undefined) continue;
       const data = bucket.data;
-      const ids = bucket.ids;
-      const n = bucket.n;
-      for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
+      const bucketIds = bucket.ids;
+      const count = bucket.n;
+      for (let i = 0, o = 0; i < count; i++, o += STRIDE) {
         const dx = data[o] - qx;
         const dy = data[o + 1] - qy;
         const dz = data[o + 2] - qz;
         const c2 = dx * dx + dy * dy + dz * dz;
         if (c2 <= limit && data[o + 3] >= minSeenAt) {
-          userIds.push(ids[i]);
-          chords.push(c2);
+          if (n === chords.length) {
+            const grown = new Float64Array(chords.length * 2);
+            grown.set(chords);
+            this.scratchChords = chords = grown;
+          }
+          ids[n] = bucketIds[i];
+          chords[n++] = c2;
         }
       }
     }
-    // Metres in a second, tight pass: it keeps the scan loop small.
-    const distancesM = new Array<number>(chords.length);
-    for (let i = 0; i < chords.length; i++) distancesM[i] = Math.round(metresForChord2(chords[i]));
+    const userIds = ids.slice(0, n);
+    const distancesM = new Array<number>(n);
+    for (let i = 0; i < n; i++) distancesM[i] = Math.round(metresForChord2(chords[i]));
+    // Let go of the ids this query touched, so the scratch array keeps no user alive.
+    if (n > 4_096) this.scratchIds = ids = [];
+    else ids.fill(undefined as unknown as string, 0, n);
     return { userIds, distancesM };
   }
 

@@ -225,8 +225,10 @@ export class ArchiveStage {
         b.count++;
         if (b.count >= this.deps.settings.maxRecords) await this.flush(partition, b);
       }
-      // Offsets skipped as already archived by an earlier run can be committed now.
-      const safe = b.count > 0 ? b.objects[0].first : b.handledThrough + 1;
+      // Offsets skipped as already archived by an earlier run can be committed now. On a
+      // bus that does not outlive the process nothing could be delivered again after a
+      // crash, so everything buffered is committed at once and the bus lets go of it.
+      const safe = b.count > 0 && this.deps.bus.durable ? b.objects[0].first : b.handledThrough + 1;
       if (safe > b.committedNext) {
         await ctx.commit(safe);
         b.committedNext = safe;

@@ -50,7 +50,7 @@ async function publishAlerts(bus: MemoryBus, alerts: EnrichedAlert[]) {
 
 Deno.test("archive: batches by count, names objects by partition and offsets, keeps no user ids", async () => {
   const dir = await Deno.makeTempDir();
-  const bus = new MemoryBus(1);
+  const bus = new MemoryBus(1, { durable: true });
   const archive = new LocalArchive(dir);
   const stage = new ArchiveStage({ bus, archive, settings: { flushMs: 60_000, maxRecords: 3 } });
   await stage.start();
@@ -75,7 +75,7 @@ Deno.test("archive: batches by count, names objects by partition and offsets, ke
 
 Deno.test("archive: a time flush writes a partial batch; an hour change starts a new object", async () => {
   const dir = await Deno.makeTempDir();
-  const bus = new MemoryBus(1);
+  const bus = new MemoryBus(1, { durable: true });
   const archive = new LocalArchive(dir);
   const stage = new ArchiveStage({ bus, archive, settings: { flushMs: 200, maxRecords: 100 } });
   await stage.start();
@@ -96,7 +96,7 @@ Deno.test("archive: after a crash between upload and commit, a restart skips wha
   // A previous run uploaded offsets 0–2 and died before committing them.
   const folder = hourFolder(alerts[0].reportedAt);
   await archive.put(objectKey(folder, 0, 0, 2), alerts.slice(0, 3).map((a) => JSON.stringify(a)).join("\n") + "\n");
-  const bus = new MemoryBus(1);
+  const bus = new MemoryBus(1, { durable: true });
   await publishAlerts(bus, alerts);
   const stage = new ArchiveStage({ bus, archive, settings: { flushMs: 60_000, maxRecords: 100 } });
   await stage.start();
@@ -121,7 +121,7 @@ Deno.test("archive: an unavailable archive is retried and catches up without los
     health: () => real.health(),
     close: () => real.close(),
   };
-  const bus = new MemoryBus(1);
+  const bus = new MemoryBus(1, { durable: true });
   const stage = new ArchiveStage({ bus, archive: flaky, settings: { flushMs: 100, maxRecords: 2 } });
   await stage.start();
   await publishAlerts(bus, Array.from({ length: 5 }, (_, i) => alert(i)));
@@ -132,5 +132,20 @@ Deno.test("archive: an unavailable archive is retried and catches up without los
   const ids = [...(await readAll(real)).values()].flat().map((l) => JSON.parse(l).id).sort();
   assert.deepEqual(ids, ["alert-0", "alert-1", "alert-2", "alert-3", "alert-4"]);
   await stage.stop();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("archive: on a bus that does not outlive the process it commits as it buffers, and still writes everything", async () => {
+  const dir = await Deno.makeTempDir();
+  const bus = new MemoryBus(1); // not durable: a crash would lose the bus too
+  const archive = new LocalArchive(dir);
+  const stage = new ArchiveStage({ bus, archive, settings: { flushMs: 60_000, maxRecords: 100 } });
+  await stage.start();
+  await publishAlerts(bus, Array.from({ length: 5 }, (_, i) => alert(i)));
+  await until(async () => await bus.pending("alertcircle-archive", TOPICS.enrichedAlerts) === 0);
+  assert.deepEqual(await archive.list(""), [], "committed before the flush, nothing written yet");
+  await stage.stop();
+  const ids = [...(await readAll(archive)).values()].flat().map((l) => JSON.parse(l).id);
+  assert.deepEqual(ids, ["alert-0", "alert-1", "alert-2", "alert-3", "alert-4"]);
   await Deno.remove(dir, { recursive: true });
 });

@@ -8,7 +8,7 @@
  */
 
 import type { Bus, OutgoingMessage } from "../adapters/bus/port.ts";
-import { TOPICS } from "../adapters/bus/port.ts";
+import { jsonMessage, TOPICS } from "../adapters/bus/port.ts";
 import type { LocationStore, Nearby } from "../adapters/store/port.ts";
 import type { AlertUpdate, EnrichedAlert, PublicAlert, Report } from "../domain/alert.ts";
 import { areaKey } from "../domain/grid.ts";
@@ -30,12 +30,12 @@ export function enrich(
   settings: Pick<EnrichSettings, "radiusM" | "alertTtlMs">,
   now: number,
 ): EnrichedAlert {
-  const notifiedUserIds: string[] = [];
-  const distancesM: number[] = [];
-  for (let i = 0; i < nearby.userIds.length; i++) {
-    if (nearby.userIds[i] === report.reporterId) continue;
-    notifiedUserIds.push(nearby.userIds[i]);
-    distancesM.push(nearby.distancesM[i]);
+  // Usually the reporter is not among the nearby users: then the lists are taken as they are.
+  let { userIds: notifiedUserIds, distancesM } = nearby;
+  const reporterAt = notifiedUserIds.indexOf(report.reporterId);
+  if (reporterAt >= 0) {
+    notifiedUserIds = notifiedUserIds.toSpliced(reporterAt, 1);
+    distancesM = distancesM.toSpliced(reporterAt, 1);
   }
   return {
     ...report,
@@ -93,14 +93,14 @@ export function createEnrichStage(deps: {
           const update = confirmation(report, repeat, s.alertTtlMs);
           deps.tracker.apply(update);
           // Keyed like the alert, so the change follows it on the same partition.
-          messages.push({ key: areaKey(repeat.lat, repeat.lng), value: JSON.stringify(update), object: update });
+          messages.push(jsonMessage(areaKey(repeat.lat, repeat.lng), update));
           continue;
         }
         const nearby = await deps.proximity.near(report.lat, report.lng, s.radiusM, t);
         const enriched = enrich(report, nearby, s, t);
         // Known at once, so a repeat later in this same batch joins it.
         deps.tracker.apply(enriched);
-        messages.push({ key: areaKey(report.lat, report.lng), value: JSON.stringify(enriched), object: enriched });
+        messages.push(jsonMessage(areaKey(report.lat, report.lng), enriched));
       }
       return [{ topic: TOPICS.enrichedAlerts, messages }];
     },

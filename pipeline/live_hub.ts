@@ -42,7 +42,14 @@ export function notificationFrame(alertJson: string, id: string, distanceM: numb
 export class LiveHub {
   private readonly mapClients = new Set<LiveClient>();
   private readonly userClients = new Map<string, Set<LiveClient>>();
-  private readonly recent: EnrichedAlert[] = [];
+  /** The map frames of recent alerts, for map clients resuming with Last-Event-ID. */
+  private readonly recent: Array<{ id: string; frame: Uint8Array }> = [];
+  /**
+   * For each user with a stream open here, the alerts they were told of lately, so an
+   * alert that ends can be taken off their feed. Only ids: keeping whole enriched alerts
+   * (with their lists of notified users) here cost garbage-collection time.
+   */
+  private readonly toldRecently = new Map<string, string[]>();
   private readonly seen = new Set<string>();
   /** Ring of the ids in `seen`, oldest at `seenNext` once full. */
   private readonly seenRing: (string | undefined)[] = new Array(SEEN);
@@ -76,21 +83,22 @@ export class LiveHub {
     set.add(client);
     return () => {
       set.delete(client);
-      if (set.size === 0 && this.userClients.get(userId) === set) this.userClients.delete(userId);
+      if (set.size === 0 && this.userClients.get(userId) === set) {
+        this.userClients.delete(userId);
+        this.toldRecently.delete(userId);
+      }
     };
   }
 
   /** Pushes one enriched alert to every client entitled to it. Redeliveries are ignored. */
   publish(alert: EnrichedAlert): void {
     if (this.seen.has(alert.id)) return;
-    this.recent.push(alert);
-    if (this.recent.length > RECENT) this.recent.shift();
     this.remember(alert.id);
     const pub = toPublicAlert(alert);
-    if (this.mapClients.size > 0) {
-      const frame = alertFrame(pub);
-      for (const client of this.mapClients) this.deliver(client, frame, this.mapClients);
-    }
+    const frame = alertFrame(pub);
+    this.recent.push({ id: alert.id, frame });
+    if (this.recent.length > RECENT) this.recent.shift();
+    for (const client of this.mapClients) this.deliver(client, frame, this.mapClients);
     if (this.userClients.size > 0) this.notifyUsers(alert, pub);
     this.latency.record(Date.now() - Date.parse(alert.reportedAt));
   }
@@ -101,6 +109,10 @@ export class LiveHub {
     for (let i = 0; i < ids.length; i++) {
       const clients = this.userClients.get(ids[i]);
       if (!clients) continue;
+      let told = this.toldRecently.get(ids[i]);
+      if (!told) this.toldRecently.set(ids[i], told = []);
+      told.push(alert.id);
+      if (told.length > 50) told.shift();
       const frame = notificationFrame(json, alert.id, alert.distancesM[i]);
       for (const client of clients) this.deliver(client, frame, clients);
       if (clients.size === 0) this.userClients.delete(ids[i]);
@@ -117,33 +129,24 @@ export class LiveHub {
     const frame = update.ended ? endedFrame(state.id, state.endedAt ?? update.at) : alertFrame(state);
     for (const client of this.mapClients) this.deliver(client, frame, this.mapClients);
     if (!update.ended) return;
-    const original = this.recent.find((a) => a.id === update.alertId);
-    for (const userId of original?.notifiedUserIds ?? []) {
+    for (const [userId, told] of this.toldRecently) {
+      if (!told.includes(update.alertId)) continue;
       const clients = this.userClients.get(userId);
-      if (!clients) continue;
-      for (const client of clients) this.deliver(client, frame, clients);
+      for (const client of clients ?? []) this.deliver(client, frame, clients!);
     }
   }
 
   /**
-   * Frames a client missed after `lastEventId`, oldest first, or undefined when that id
-   * is no longer (or never was) in this instance's ring — the caller then falls back to
-   * the store.
+   * Map frames a client missed after `lastEventId`, oldest first, or undefined when that
+   * id is no longer (or never was) in this instance's ring. A user's own stream always
+   * resumes from the store (their feed is kept there); so does a map client whose id is
+   * unknown here.
    */
   replay(lastEventId: string, userId?: string): Uint8Array[] | undefined {
+    if (userId !== undefined) return undefined;
     const at = this.recent.findIndex((a) => a.id === lastEventId);
     if (at < 0) return undefined;
-    const frames: Uint8Array[] = [];
-    for (const alert of this.recent.slice(at + 1)) {
-      const pub = toPublicAlert(alert);
-      if (userId === undefined) {
-        frames.push(alertFrame(pub));
-        continue;
-      }
-      const i = alert.notifiedUserIds.indexOf(userId);
-      if (i >= 0) frames.push(notificationFrame(JSON.stringify(pub), alert.id, alert.distancesM[i]));
-    }
-    return frames;
+    return this.recent.slice(at + 1).map((a) => a.frame);
   }
 
   /**

@@ -71,12 +71,40 @@ Deno.test("frame queue: bounded by frames and bytes; next() waits, times out, an
   assert.equal(q.push(new Uint8Array(1)), false);
 });
 
-Deno.test("hub: replay returns what came after an id, filtered per user, or undefined when unknown", () => {
+Deno.test("hub: map replay returns what came after an id; users' and unknown ids go to the store", () => {
   const hub = new LiveHub();
   hub.publish(alert("r1", ["ann"]));
   hub.publish(alert("r2", ["bob"]));
   hub.publish(alert("r3", ["ann"]));
-  assert.equal(hub.replay("r1")!.length, 2);
-  assert.deepEqual(hub.replay("r1", "ann")!.map((f) => /id: (\S+)/.exec(text(f))![1]), ["r3"]);
+  assert.deepEqual(hub.replay("r1")!.map((f) => /id: (\S+)/.exec(text(f))![1]), ["r2", "r3"]);
+  assert.equal(hub.replay("r1", "ann"), undefined, "a user's stream resumes from their feed in the store");
   assert.equal(hub.replay("unknown"), undefined);
+});
+
+Deno.test("hub: an alert that ends is taken off the feeds of connected users who were told of it", () => {
+  const hub = new LiveHub();
+  const ann: string[] = [];
+  const bob: string[] = [];
+  hub.subscribeUser("ann", { send: (f) => (ann.push(text(f)), true), close: () => {} });
+  hub.subscribeUser("bob", { send: (f) => (bob.push(text(f)), true), close: () => {} });
+  hub.publish(alert("e1", ["ann"]));
+  const at = new Date().toISOString();
+  hub.publishChange(
+    {
+      id: "e1",
+      type: "police",
+      lat: 1,
+      lng: 2,
+      reportedAt: at,
+      expiresAt: at,
+      radiusM: 500,
+      notifiedCount: 1,
+      confirmations: 0,
+      endedAt: at,
+    },
+    { kind: "update", id: "e1:ended", alertId: "e1", lat: 1, lng: 2, at, expiresAt: at, ended: true },
+  );
+  assert.equal(ann.length, 2);
+  assert.match(ann[1], /event: ended/);
+  assert.equal(bob.length, 0);
 });

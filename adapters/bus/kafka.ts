@@ -60,6 +60,7 @@ function kafkaLogs() {
 
 export class KafkaBus implements Bus {
   readonly kind = "kafka";
+  readonly durable = true;
   private readonly kafka: Kafka;
   private producer?: Producer;
   private admin?: Admin;

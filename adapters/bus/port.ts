@@ -26,6 +26,23 @@ export interface OutgoingMessage {
   object?: unknown;
 }
 
+/**
+ * A message carrying `object` as JSON. The text is made only when a bus reads `value`
+ * (Kafka does; the embedded bus hands the object over and never does), so in one
+ * process a 25 KB enriched alert is never serialized at all. `payload` is what goes on
+ * the wire when it differs from the object consumers get in-process.
+ */
+export function jsonMessage(key: string | null, object: unknown, payload: unknown = object): OutgoingMessage {
+  let text: string | undefined;
+  return {
+    key,
+    object,
+    get value() {
+      return text ??= JSON.stringify(payload);
+    },
+  };
+}
+
 export interface IncomingMessage {
   topic: string;
   partition: number;
@@ -108,6 +125,12 @@ export interface TopicSpec {
 
 export interface Bus {
   readonly kind: "memory" | "kafka";
+  /**
+   * Whether messages outlive this process (Kafka: yes; the embedded bus: no). Only then
+   * can a stage that buffers (the archive) be handed its uncommitted messages again after
+   * a crash; without it, holding them uncommitted only keeps them in memory.
+   */
+  readonly durable: boolean;
   ensureTopics(topics: TopicSpec[]): Promise<void>;
   /** Resolves once the messages are durable (with Kafka: acknowledged by the brokers). */
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;

@@ -60,35 +60,90 @@ interface HeldAlert {
   seq: number;
   alert: PublicAlert;
   expiresAt: number;
-  applied: Set<string>;
-  goneVoters: Set<string>;
+  /** Made on first use: most alerts are never confirmed or voted on. */
+  applied?: Set<string>;
+  goneVoters?: Set<string>;
+}
+
+/**
+ * Every user's feed in one arena of doubles: each user who has been notified owns a
+ * ring of FEED_LENGTH (alert seq, distance) entries in it. One allocation (doubling as
+ * users arrive) instead of a growing array per user: under 150,000 notifications a
+ * second, per-user arrays were most of what the garbage collector had to copy.
+ */
+class FeedArena {
+  private readonly slotOf = new Map<string, number>();
+  private readonly freeSlots: number[] = [];
+  private entries = new Float64Array(1_024 * FEED_LENGTH);
+  private next = new Int32Array(1_024);
+  private counts = new Int32Array(1_024);
+  private used = 0;
+
+  add(userId: string, seq: number, distanceM: number): void {
+    let slot = this.slotOf.get(userId);
+    if (slot === undefined) {
+      slot = this.freeSlots.pop() ?? this.grow();
+      this.slotOf.set(userId, slot);
+      this.next[slot] = 0;
+      this.counts[slot] = 0;
+    }
+    this.entries[slot * FEED_LENGTH + this.next[slot]] = seq * 65536 + Math.min(65535, distanceM);
+    this.next[slot] = (this.next[slot] + 1) % FEED_LENGTH;
+    if (this.counts[slot] < FEED_LENGTH) this.counts[slot]++;
+  }
+
+  /** The user's entries, newest first, until `visit` returns false. */
+  newestFirst(userId: string, visit: (entry: number) => boolean): void {
+    const slot = this.slotOf.get(userId);
+    if (slot === undefined) return;
+    for (let k = 1; k <= this.counts[slot]; k++) {
+      const i = (this.next[slot] - k + FEED_LENGTH) % FEED_LENGTH;
+      if (!visit(this.entries[slot * FEED_LENGTH + i])) return;
+    }
+  }
+
+  /** Frees every feed whose newest entry fails `keep`. */
+  prune(keep: (entry: number) => boolean): void {
+    for (const [userId, slot] of this.slotOf) {
+      const newest = this.entries[slot * FEED_LENGTH + (this.next[slot] - 1 + FEED_LENGTH) % FEED_LENGTH];
+      if (keep(newest)) continue;
+      this.slotOf.delete(userId);
+      this.freeSlots.push(slot);
+    }
+  }
+
+  private grow(): number {
+    if (this.used === this.next.length) {
+      const capacity = this.next.length * 2;
+      const entries = new Float64Array(capacity * FEED_LENGTH);
+      entries.set(this.entries);
+      const next = new Int32Array(capacity);
+      next.set(this.next);
+      const counts = new Int32Array(capacity);
+      counts.set(this.counts);
+      this.entries = entries;
+      this.next = next;
+      this.counts = counts;
+    }
+    return this.used++;
+  }
 }
 
 export class MemoryAlertStore implements AlertStore {
   private readonly byId = new Map<string, HeldAlert>();
   private readonly bySeq = new Map<number, HeldAlert>();
-  /** Per user: seq * 65536 + distance, newest last. */
-  private readonly feeds = new Map<string, number[]>();
+  /** Per user: seq * 65536 + distance. */
+  private readonly feeds = new FeedArena();
   private nextSeq = 1;
 
   upsert(alerts: EnrichedAlert[]): Promise<void> {
     for (const a of alerts) {
       if (this.byId.has(a.id)) continue;
-      const held: HeldAlert = {
-        seq: this.nextSeq++,
-        alert: toPublicAlert(a),
-        expiresAt: Date.parse(a.expiresAt),
-        applied: new Set(),
-        goneVoters: new Set(),
-      };
+      const held: HeldAlert = { seq: this.nextSeq++, alert: toPublicAlert(a), expiresAt: Date.parse(a.expiresAt) };
       this.byId.set(a.id, held);
       this.bySeq.set(held.seq, held);
       for (let i = 0; i < a.notifiedUserIds.length; i++) {
-        const userId = a.notifiedUserIds[i];
-        let feed = this.feeds.get(userId);
-        if (!feed) this.feeds.set(userId, feed = []);
-        feed.push(held.seq * 65536 + Math.min(65535, a.distancesM[i]));
-        if (feed.length > FEED_LENGTH) feed.shift();
+        this.feeds.add(a.notifiedUserIds[i], held.seq, a.distancesM[i]);
       }
     }
     return Promise.resolve();
@@ -97,8 +152,8 @@ export class MemoryAlertStore implements AlertStore {
   applyUpdates(updates: AlertUpdate[]): Promise<void> {
     for (const u of updates) {
       const held = this.byId.get(u.alertId);
-      if (!held || held.applied.has(u.id)) continue;
-      held.applied.add(u.id);
+      if (!held || held.applied?.has(u.id)) continue;
+      (held.applied ??= new Set()).add(u.id);
       held.alert = applyUpdate(held.alert, u);
       held.expiresAt = Date.parse(held.alert.expiresAt);
     }
@@ -108,9 +163,10 @@ export class MemoryAlertStore implements AlertStore {
   voteGone(alertId: string, userId: string, now: number): Promise<{ counted: boolean; votes: number } | undefined> {
     const held = this.byId.get(alertId);
     if (!held || held.expiresAt <= now) return Promise.resolve(undefined);
-    const counted = !held.goneVoters.has(userId);
-    held.goneVoters.add(userId);
-    return Promise.resolve({ counted, votes: held.goneVoters.size });
+    const voters = held.goneVoters ??= new Set();
+    const counted = !voters.has(userId);
+    voters.add(userId);
+    return Promise.resolve({ counted, votes: voters.size });
   }
 
   get(id: string, now: number): Promise<PublicAlert | undefined> {
@@ -132,13 +188,12 @@ export class MemoryAlertStore implements AlertStore {
   }
 
   notificationsFor(userId: string, now: number, limit: number): Promise<Notification[]> {
-    const feed = this.feeds.get(userId) ?? [];
     const out: Notification[] = [];
-    for (let i = feed.length - 1; i >= 0 && out.length < limit; i--) {
-      const held = this.bySeq.get(Math.floor(feed[i] / 65536));
-      if (!held || held.expiresAt <= now) continue;
-      out.push({ alert: held.alert, distanceM: feed[i] % 65536 });
-    }
+    this.feeds.newestFirst(userId, (entry) => {
+      const held = this.bySeq.get(Math.floor(entry / 65536));
+      if (held && held.expiresAt > now) out.push({ alert: held.alert, distanceM: entry % 65536 });
+      return out.length < limit;
+    });
     return Promise.resolve(out);
   }
 
@@ -151,11 +206,9 @@ export class MemoryAlertStore implements AlertStore {
       removed++;
     }
     if (removed > 0) {
-      for (const [userId, feed] of this.feeds) {
-        const kept = feed.filter((entry) => this.bySeq.has(Math.floor(entry / 65536)));
-        if (kept.length === 0) this.feeds.delete(userId);
-        else if (kept.length !== feed.length) this.feeds.set(userId, kept);
-      }
+      // A feed whose newest alert is gone holds nothing live: drop it. Older dead entries
+      // in live feeds are skipped on read and overwritten as the ring turns.
+      this.feeds.prune((newest) => this.bySeq.has(Math.floor(newest / 65536)));
     }
     return Promise.resolve(removed);
   }

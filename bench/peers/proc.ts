@@ -1,0 +1,93 @@
+/**
+ * Process and package helpers shared by the peer servers in this folder (redis.ts,
+ * postgis.ts): Debian package installation, "is this pid still running", and a
+ * graceful-then-forceful stop, in the same manner as scripts/services/.
+ */
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** True while `pid` is a live process; a zombie counts as gone (nobody may reap it). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Field 3, after the parenthesised command name (which may hold spaces), is the state.
+    const state = stat.charAt(stat.lastIndexOf(")") + 2);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+export async function logTail(path: string, lines = 40): Promise<string> {
+  try {
+    return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log written)";
+  }
+}
+
+/**
+ * Sends `signal`, waits up to `graceMs` for the process to go, then SIGKILLs it and
+ * waits again. `exited` lets a caller that holds the child's status short-cut the poll.
+ */
+export async function stopPid(
+  pid: number,
+  opts: { signal?: Deno.Signal; graceMs?: number; exited?: () => boolean } = {},
+): Promise<void> {
+  const gone = () => (opts.exited?.() ?? false) || !isAlive(pid);
+  if (gone()) return;
+  try {
+    Deno.kill(pid, opts.signal ?? "SIGTERM");
+  } catch {
+    return; // exited between the check and the signal
+  }
+  const deadline = Date.now() + (opts.graceMs ?? 10_000);
+  while (!gone() && Date.now() < deadline) await sleep(25);
+  if (gone()) return;
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    return;
+  }
+  while (!gone()) await sleep(25);
+}
+
+/** Runs a command to completion; throws with its output if it fails. */
+export async function run(cmd: string, args: string[], opts: { env?: Record<string, string> } = {}): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, env: opts.env, stdin: "null", stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed (exit ${out.code}):\n${text.trimEnd().slice(-4000)}`);
+  }
+  return text;
+}
+
+/**
+ * Installs Debian packages with apt-get, quietly and without prompts. Needs root: these
+ * are benchmark peers on a throw-away machine, not something to sudo into silently.
+ * The package lists are refreshed first, since a fresh image often has none.
+ */
+export async function aptInstall(tag: string, packages: string[]): Promise<void> {
+  if (Deno.uid() !== 0) {
+    throw new Error(
+      `${tag}: ${packages.join(" ")} missing; install them as root (apt-get install ${packages.join(" ")})`,
+    );
+  }
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  const started = performance.now();
+  console.log(`${tag}: apt-get install ${packages.join(" ")} (first run only)…`);
+  await run("apt-get", ["update", "-qq"], { env });
+  await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], { env });
+  console.log(`${tag}: installed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
