@@ -3,19 +3,19 @@
  * - AlertCircle's in-memory index (what enrichment uses), in this process;
  * - AlertCircle's MongoDB store (cell candidates + exact distance) on FerretDB;
  * - a brute-force scan of every point (the floor to beat);
- * - Redis GEO (GEOSEARCH … BYRADIUS) and PostgreSQL + PostGIS (ST_DWithin on geography
- *   with a GiST index), the servers people would use instead, on 127.0.0.1.
- * (Tile38 was the planned in-memory peer, but its Go module is not served here; Redis GEO
- * stands in for it.) Answers are checked against the brute force: the ids must match,
- * except within a few decimetres of the circle for Redis, which snaps points to a 52-bit
- * geohash and uses a different Earth radius. Then queries per second and latency.
+ * - Tile38 (NEARBY … POINT lat lon 500), Redis GEO (GEOSEARCH … BYRADIUS) and
+ *   PostgreSQL + PostGIS (ST_DWithin on geography with a GiST index), the servers people
+ *   would use instead, on 127.0.0.1.
+ * Answers are checked against the brute force: the ids must match, except within a few
+ * decimetres of the circle for Redis, which snaps points to a 52-bit geohash and uses a
+ * different Earth radius. Then queries per second and latency. Tile38 is built from
+ * source (see peers/tile38.ts); where it cannot be, it is reported as blocked.
  *
  * Usage: deno run -A bench/proximity.ts [--sizes 100000,1000000] [--queries 100000]
  *        [--budget-s 20] [--json out.json]
  */
 
 import { parseArgs } from "node:util";
-import { MongoClient } from "mongodb";
 import { LocationIndex } from "../domain/location_index.ts";
 import { chord2ForDistance, distanceM, toUnitVector } from "../domain/geo.ts";
 import { PROXIMITY_GRID } from "../domain/grid.ts";
@@ -26,9 +26,10 @@ import { seededRandom } from "../tests/support/random.ts";
 import { CITY } from "./lib/city.ts";
 import { round, summarize } from "./lib/stats.ts";
 import type { GeoPeer, GeoPoints } from "./peers/peers.ts";
-import { openPostgis, openRedisGeo } from "./peers/peers.ts";
+import { openPostgis, openRedisGeo, openTile38 } from "./peers/peers.ts";
 import * as postgis from "./peers/postgis.ts";
 import * as redis from "./peers/redis.ts";
+import * as tile38 from "./peers/tile38.ts";
 
 const RADIUS_M = 500;
 
@@ -155,7 +156,7 @@ export async function runProximity(options: {
   queries: number;
   budgetMs: number;
   check: number;
-  peers: { redisPort?: number; postgisUrl?: string; mongoUri?: string };
+  peers: { tile38Port?: number; tile38Blocked?: string; redisPort?: number; postgisUrl?: string; mongoUri?: string };
   mongoMaxPoints?: number;
 }): Promise<ProximityResult> {
   const points = makePoints(options.size, 1);
@@ -207,6 +208,21 @@ export async function runProximity(options: {
     note: "in-process scan of every point: the floor",
   }));
 
+  if (options.peers.tile38Port) {
+    const peer = await openTile38(options.peers.tile38Port, 4);
+    engines.push(
+      await measurePeer(
+        peer,
+        points,
+        queryPoints,
+        options.budgetMs,
+        (near) => verify(near, 0.01),
+        "server over RESP, 16 in flight on 4 connections",
+      ),
+    );
+  } else if (options.peers.tile38Blocked) {
+    engines.push(notRun("tile38", `blocked: ${options.peers.tile38Blocked}`));
+  }
   if (options.peers.redisPort) {
     const peer = await openRedisGeo(options.peers.redisPort, 4);
     engines.push(
@@ -244,20 +260,18 @@ export async function runProximity(options: {
       ),
     );
   } else if (options.peers.mongoUri) {
-    engines.push({
-      engine: "alertcircle-mongo (FerretDB)",
-      queries: 0,
-      qps: 0,
-      p50Ms: NaN,
-      p99Ms: NaN,
-      checked: 0,
-      mismatches: 0,
-      edgeDifferences: 0,
-      note:
+    engines.push(
+      notRun(
+        "alertcircle-mongo (FerretDB)",
         `not run at ${options.size} points: FerretDB's SQLite backend scans the collection per query (seconds each)`,
-    });
+      ),
+    );
   }
   return { points: options.size, meanAnswer: round(meanAnswer, 1), engines };
+}
+
+function notRun(engine: string, note: string): EngineResult {
+  return { engine, queries: 0, qps: 0, p50Ms: NaN, p99Ms: NaN, checked: 0, mismatches: 0, edgeDifferences: 0, note };
 }
 
 async function measurePeer(
@@ -325,6 +339,10 @@ async function measureMongo(
 export async function runProximitySuite(
   o: { sizes: number[]; queries: number; budgetMs: number; check: number; mongo: boolean },
 ) {
+  const tile38Bin = await tile38.provision(cacheDir()).catch((err) => {
+    if (err instanceof tile38.Tile38Unavailable) return err;
+    throw err;
+  });
   await Promise.all([
     redis.provision(),
     postgis.provision(),
@@ -332,6 +350,9 @@ export async function runProximitySuite(
   ]);
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "bench-peers-" });
   await Deno.chmod(dir, 0o755);
+  const t38 = typeof tile38Bin === "string"
+    ? await tile38.start({ bin: tile38Bin, dataDir: `${dir}/tile38` })
+    : undefined;
   const r = await redis.start({ dataDir: `${dir}/redis` });
   const pg = await postgis.start({ dataDir: `${dir}/pg` });
   const fdb = o.mongo ? await ferretdb.start({ cacheDir: cacheDir(), dataDir: `${dir}/ferretdb` }) : undefined;
@@ -344,13 +365,26 @@ export async function runProximitySuite(
           queries: o.queries,
           budgetMs: o.budgetMs,
           check: o.check,
-          peers: { redisPort: r.port, postgisUrl: pg.url, mongoUri: fdb?.env.MONGODB_URI },
+          peers: {
+            tile38Port: t38?.port,
+            tile38Blocked: tile38Bin instanceof Error ? tile38Bin.message : undefined,
+            redisPort: r.port,
+            postgisUrl: pg.url,
+            mongoUri: fdb?.env.MONGODB_URI,
+          },
         }),
       );
     }
-    return { results, versions: { redis: await redis.version(), ...(await postgis.versions(pg.url)) } };
+    return {
+      results,
+      versions: {
+        tile38: typeof tile38Bin === "string" ? await tile38.version(tile38Bin) : "blocked",
+        redis: await redis.version(),
+        ...(await postgis.versions(pg.url)),
+      },
+    };
   } finally {
-    await Promise.allSettled([r.stop(), pg.stop(), fdb?.stop()]);
+    await Promise.allSettled([t38?.stop(), r.stop(), pg.stop(), fdb?.stop()]);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

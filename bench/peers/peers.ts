@@ -1,11 +1,11 @@
 /**
  * The benchmark's peers behind one interface: "load these points, then tell me who is
- * within R metres of here", answered by Redis GEO (redis.ts) or by PostGIS (postgis.ts),
- * so a benchmark can put AlertCircle's in-memory index next to what people would use
- * instead. Servers are started elsewhere; these open client connections to them.
+ * within R metres of here", answered by Tile38 (tile38.ts), Redis GEO (redis.ts) or
+ * PostGIS (postgis.ts), so a benchmark can put AlertCircle's in-memory index next to
+ * what people would use instead. Servers are started elsewhere; these open client connections to them.
  *
  * `near` may be called concurrently (a benchmark keeps tens of queries in flight):
- * Redis spreads them over a few pipelined connections, PostGIS over a connection pool
+ * Tile38 and Redis spread them over a few pipelined connections, PostGIS over a connection pool
  * running one prepared statement.
  */
 
@@ -21,7 +21,7 @@ export interface GeoPoints {
 }
 
 export interface GeoPeer {
-  /** "redis-geo" or "postgis". */
+  /** "redis-geo", "tile38" or "postgis". */
   name: string;
   /** Replaces whatever was loaded before with `points`; resolves once queries see them all. */
   load(points: GeoPoints): Promise<{ seconds: number }>;
@@ -115,6 +115,10 @@ class RedisGeoPeer implements GeoPeer {
  * are enough to keep it busy).
  */
 export async function openRedisGeo(port: number, connections = 4): Promise<GeoPeer> {
+  return new RedisGeoPeer(await connectAll(port, connections));
+}
+
+async function connectAll(port: number, connections: number): Promise<RespClient[]> {
   if (!(connections >= 1)) throw new RangeError("connections must be >= 1");
   const clients: RespClient[] = [];
   try {
@@ -123,7 +127,78 @@ export async function openRedisGeo(port: number, connections = 4): Promise<GeoPe
     await Promise.all(clients.map((c) => c.close()));
     throw err;
   }
-  return new RedisGeoPeer(clients);
+  return clients;
+}
+
+// ---------------------------------------------------------------------------------
+// Tile38
+
+const TILE38_KEY = "alertcircle_bench_points";
+/** SET commands in flight during a load: Tile38 has no multi-point SET, so it is pipelined. */
+const TILE38_SET_WINDOW = 512;
+/** NEARBY answers at most LIMIT objects (100 unless told): far above any 500 m circle here. */
+const TILE38_LIMIT = 10_000_000;
+
+class Tile38Peer implements GeoPeer {
+  readonly name = "tile38";
+  #clients: RespClient[];
+  #next = 0;
+
+  constructor(clients: RespClient[]) {
+    this.#clients = clients;
+  }
+
+  async load(points: GeoPoints): Promise<{ seconds: number }> {
+    checkPoints(points);
+    const unique = new Set(points.ids).size; // SET of a known id moves it
+    const started = performance.now();
+    // One connection, so the DROP is applied before the SETs.
+    const client = this.#clients[0];
+    const inFlight: Promise<unknown>[] = [client.send(["DROP", TILE38_KEY])];
+    for (let i = 0; i < points.ids.length; i++) {
+      inFlight.push(client.send(["SET", TILE38_KEY, points.ids[i], "POINT", points.lat[i], points.lng[i]]));
+      if (inFlight.length >= TILE38_SET_WINDOW) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    const stats = await client.send(["STATS", TILE38_KEY]);
+    const fields = Array.isArray(stats) && Array.isArray(stats[0]) ? stats[0] : [];
+    const count = Number(fields[fields.indexOf("num_objects") + 1]);
+    if (count !== unique) throw new Error(`tile38: loaded ${count} of ${points.ids.length} points`);
+    return { seconds: (performance.now() - started) / 1000 };
+  }
+
+  async near(lat: number, lng: number, radiusM: number): Promise<string[]> {
+    const client = this.#clients[this.#next];
+    this.#next = (this.#next + 1) % this.#clients.length;
+    // IDS: ids only, no GeoJSON to build and parse. The reply is [cursor, [ids…]].
+    const reply = await client.send([
+      "NEARBY",
+      TILE38_KEY,
+      "LIMIT",
+      TILE38_LIMIT,
+      "IDS",
+      "POINT",
+      lat,
+      lng,
+      radiusM,
+    ]);
+    if (!Array.isArray(reply) || !Array.isArray(reply[1])) {
+      throw new Error(`tile38: NEARBY answered ${JSON.stringify(reply)}`);
+    }
+    return reply[1] as string[];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#clients.map((c) => c.close()));
+  }
+}
+
+/**
+ * Connects to a Tile38 server on 127.0.0.1:`port`, queries round-robin over
+ * `connections` pipelined connections (Tile38 answers reads on several threads).
+ */
+export async function openTile38(port: number, connections = 4): Promise<GeoPeer> {
+  return new Tile38Peer(await connectAll(port, connections));
 }
 
 // ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /**
- * Checks both benchmark peers (Redis GEO and PostGIS, real servers started here)
+ * Checks the benchmark peers (Tile38 where it can be built, Redis GEO and PostGIS, real
+ * servers started here)
  * against a brute-force haversine on AlertCircle's sphere: 20,000 random points within
  * 5 km of central Tel Aviv, 200 random 500 m queries run concurrently, the id sets must
  * match except for points so close to the circle that the engines' own Earth models
@@ -9,9 +10,12 @@
 import assert from "node:assert/strict";
 import { destination, distanceM, type LatLng } from "../../domain/geo.ts";
 import { isAlive } from "./proc.ts";
-import { type GeoPeer, type GeoPoints, openPostgis, openRedisGeo } from "./peers.ts";
+import { type GeoPeer, type GeoPoints, openPostgis, openRedisGeo, openTile38 } from "./peers.ts";
 import * as pg from "./postgis.ts";
 import * as redis from "./redis.ts";
+import * as tile38 from "./tile38.ts";
+import { cacheDir } from "../../scripts/services/service.ts";
+import { seededRandom } from "../../tests/support/random.ts";
 
 const CENTER: LatLng = { lat: 32.0853, lng: 34.7818 };
 const POINTS = 20_000;
@@ -31,19 +35,7 @@ const IN_FLIGHT = 32;
  * to 0.289 m. So Redis may disagree anywhere from 0.43 m inside to 0.15 m outside the
  * circle; 0.5 m bounds that.
  */
-const TOLERANCE_M: Record<string, number> = { "postgis": 0.2, "redis-geo": 0.5 };
-
-/** Small seeded PRNG (mulberry32), so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const TOLERANCE_M: Record<string, number> = { "postgis": 0.2, "redis-geo": 0.5, "tile38": 0.01 };
 
 /** A point uniformly distributed over the disc of radius `spread` around CENTER. */
 function inDisc(rand: () => number, spread: number): LatLng {
@@ -64,9 +56,17 @@ function childrenOf(pid: number): number[] {
   return found;
 }
 
-Deno.test("peers: Redis GEO and PostGIS answer 500 m queries like a brute-force haversine", async () => {
+Deno.test("peers: Tile38, Redis GEO and PostGIS answer 500 m queries like a brute-force haversine", async () => {
   await redis.provision();
   await pg.provision();
+  // Tile38 is built from source only where its module or a checkout is at hand (see tile38.ts).
+  const tile38Bin = await tile38.provision(cacheDir()).catch((err) => {
+    if (!(err instanceof tile38.Tile38Unavailable)) throw err;
+    console.log(`tile38 left out: ${err.message}`);
+    return undefined;
+  });
+  const tile38Dir = await Deno.makeTempDir({ prefix: "ac-tile38-" });
+  const tile38Server = tile38Bin ? await tile38.start({ bin: tile38Bin, dataDir: tile38Dir }) : undefined;
   const redisDir = await Deno.makeTempDir({ prefix: "ac-redis-" });
   const pgDir = await Deno.makeTempDir({ prefix: "ac-pg-" });
   const redisServer = await redis.start({ dataDir: redisDir });
@@ -75,10 +75,11 @@ Deno.test("peers: Redis GEO and PostGIS answer 500 m queries like a brute-force 
   try {
     pgServer = await pg.start({ dataDir: pgDir });
     console.log(`versions: redis-server ${await redis.version()}, ${JSON.stringify(await pg.versions(pgServer.url))}`);
+    if (tile38Server) peers.push(await openTile38(tile38Server.port, 2));
     peers.push(await openRedisGeo(redisServer.port, 2));
     peers.push(await openPostgis(pgServer.url, 4));
 
-    const rand = random(20261204);
+    const rand = seededRandom(20261204);
     const points: GeoPoints = {
       ids: Array.from({ length: POINTS }, (_, i) => `user-${i}`),
       lat: new Float64Array(POINTS),
@@ -154,13 +155,16 @@ Deno.test("peers: Redis GEO and PostGIS answer 500 m queries like a brute-force 
     }
   } finally {
     for (const peer of peers) await peer.close();
+    await tile38Server?.stop();
     await redisServer.stop();
     await pgServer?.stop();
   }
 
+  if (tile38Server) assert.ok(!isAlive(tile38Server.pid), "tile38-server still running after stop()");
   assert.ok(!isAlive(redisServer.pid), "redis-server still running after stop()");
   assert.ok(!isAlive(pgServer.pid), "postgres still running after stop()");
   assert.deepEqual(childrenOf(pgServer.pid), [], "postgres backends still running after stop()");
+  await Deno.remove(tile38Dir, { recursive: true });
   await Deno.remove(redisDir, { recursive: true });
   await Deno.remove(pgDir, { recursive: true });
 });

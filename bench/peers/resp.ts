@@ -303,3 +303,19 @@ export class RespClient {
     }
   }
 }
+
+/**
+ * Resolves when the RESP server on 127.0.0.1:`port` answers PING with `expected`. A
+ * listener that accepts but never answers (someone else's server) fails after 2 s.
+ */
+export async function pingResp(port: number, expected: RespValue): Promise<void> {
+  const client = await RespClient.connect({ port });
+  const timer = setTimeout(() => client.close(), 2_000);
+  try {
+    const reply = await client.send(["PING"]);
+    if (reply !== expected) throw new Error(`PING answered ${JSON.stringify(reply)}`);
+  } finally {
+    clearTimeout(timer);
+    await client.close();
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * Makes sure the Debian packages the tests use are installed: Chromium for the browser
  * tests (playwright-core drives it, since Playwright's own browser download cannot work
- * here) and kcat, the independent Kafka client the integration tests read topics with.
+ * here), kcat, the independent Kafka client the integration tests read topics with, and
+ * the benchmark peers Redis and PostgreSQL + PostGIS, whose smoke tests run too.
  * Installs them with apt-get when missing and we are root (CI and fresh machines);
  * otherwise says exactly what to do.
  */
@@ -30,6 +31,10 @@ async function run(cmd: string, args: string[]): Promise<void> {
 const NEEDED: Array<{ path: string; packages: string[] }> = [
   { path: CHROMIUM, packages: ["chromium", "fonts-dejavu-core"] },
   { path: "/usr/bin/kcat", packages: ["kcat"] },
+  // The benchmark peers, whose smoke tests run with the rest (bench/peers/).
+  { path: "/usr/bin/redis-server", packages: ["redis-server"] },
+  { path: "/usr/lib/postgresql/15/bin/postgres", packages: ["postgresql-15"] },
+  { path: "/usr/share/postgresql/15/extension/postgis.control", packages: ["postgresql-15-postgis-3"] },
 ];
 
 export async function ensureTestPackages(): Promise<void> {
