@@ -12,8 +12,37 @@
 
 import type { Bus } from "../adapters/bus/port.ts";
 import { jsonMessage, TOPICS } from "../adapters/bus/port.ts";
+import type { OutgoingMessage } from "../adapters/bus/port.ts";
 import type { LocationStore, UserLocation } from "../adapters/store/port.ts";
 import type { LocationIndex } from "../domain/location_index.ts";
+import { PACKED_KEY_PREFIX } from "../pipeline/messages.ts";
+
+/** Updates per packed message: about 60 KB of JSON, well under Kafka's 1 MB default. */
+const PACKED_SIZE = 1_000;
+
+/**
+ * One user's update travels keyed by the user (so a user's updates stay in order on one
+ * partition); a batch — the minute job's — travels packed, PACKED_SIZE users a message.
+ * Order across messages is not needed there: the index and the store both keep the
+ * update with the newest `seenAt`.
+ */
+function toMessages(locations: UserLocation[]): OutgoingMessage[] {
+  if (locations.length === 1) {
+    const [l] = locations;
+    // On the wire the key names the user; the value holds only where and when.
+    return [jsonMessage(l.userId, l, { lat: l.lat, lng: l.lng, seenAt: l.seenAt })];
+  }
+  const messages: OutgoingMessage[] = [];
+  for (let i = 0; i < locations.length; i += PACKED_SIZE) {
+    const part = locations.slice(i, i + PACKED_SIZE);
+    messages.push(
+      jsonMessage(`${PACKED_KEY_PREFIX}${part[0].userId}`, part, {
+        batch: part.map((l) => [l.userId, l.lat, l.lng, l.seenAt]),
+      }),
+    );
+  }
+  return messages;
+}
 
 export class LocationUpdates {
   updates = 0;
@@ -34,11 +63,7 @@ export class LocationUpdates {
     const { index, bus } = this.options;
     for (const l of locations) index.upsert(l.userId, l.lat, l.lng, l.seenAt);
     if (bus) {
-      await bus.publish(
-        TOPICS.userLocations,
-        // On the wire the key names the user; the value holds only where and when.
-        locations.map((l) => jsonMessage(l.userId, l, { lat: l.lat, lng: l.lng, seenAt: l.seenAt })),
-      );
+      await bus.publish(TOPICS.userLocations, toMessages(locations));
     }
     this.updates += locations.length;
   }

@@ -278,12 +278,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     if (left > 0) log.warn("app.drain_incomplete", { pending: left });
     // Enrichment first, so nothing new reaches the stages downstream while they stop.
     await enrichStage.stop();
-    await Promise.all([liveStage.stop(), sinkStage.stop(), locationFeed?.stop(), archiveStage.stop()]);
+    await Promise.all([
+      liveStage.stop(),
+      sinkStage.stop(),
+      locationFeed?.stop(),
+      locationSink?.stop(),
+      archiveStage.stop(),
+    ]);
     await Promise.all([
       enrichStage.close(),
       liveStage.close(),
       sinkStage.close(),
       locationFeed?.close(),
+      locationSink?.close(),
       archiveStage.close(),
     ]);
     await bus.close();

@@ -10,24 +10,26 @@ import type { Bus } from "../adapters/bus/port.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
 import type { LocationIndex } from "../domain/location_index.ts";
 import type { LocationUpdate } from "./messages.ts";
-import { decodeLocationUpdate } from "./messages.ts";
+import { decodeLocationUpdates } from "./messages.ts";
 import { Stage } from "./runner.ts";
 
 export function createLocationFeedStage(
   deps: { bus: Bus; index: LocationIndex; instanceId: string },
-): Stage<LocationUpdate> {
-  return new Stage<LocationUpdate>({
+): Stage<LocationUpdate[]> {
+  return new Stage<LocationUpdate[]>({
     name: "location-feed",
     bus: deps.bus,
     groupId: `alertcircle-locations-${deps.instanceId}`,
     topic: TOPICS.userLocations,
     fromBeginning: true,
     commit: "auto",
-    decode: decodeLocationUpdate,
+    decode: decodeLocationUpdates,
     step(items) {
       for (const { value } of items) {
-        if ("forget" in value) deps.index.remove(value.userId);
-        else deps.index.upsert(value.userId, value.lat, value.lng, value.seenAt);
+        for (const u of value) {
+          if ("forget" in u) deps.index.remove(u.userId);
+          else deps.index.upsert(u.userId, u.lat, u.lng, u.seenAt);
+        }
       }
       return Promise.resolve();
     },

@@ -11,22 +11,22 @@ import type { Bus } from "../adapters/bus/port.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
 import type { LocationStore, UserLocation } from "../adapters/store/port.ts";
 import type { LocationUpdate } from "./messages.ts";
-import { decodeLocationUpdate } from "./messages.ts";
+import { decodeLocationUpdates } from "./messages.ts";
 import { Stage } from "./runner.ts";
 
-export function createLocationSinkStage(deps: { bus: Bus; locations: LocationStore }): Stage<LocationUpdate> {
-  return new Stage<LocationUpdate>({
+export function createLocationSinkStage(deps: { bus: Bus; locations: LocationStore }): Stage<LocationUpdate[]> {
+  return new Stage<LocationUpdate[]>({
     name: "location-sink",
     bus: deps.bus,
     groupId: "alertcircle-location-sink",
     topic: TOPICS.userLocations,
     fromBeginning: true,
     commit: "auto",
-    decode: decodeLocationUpdate,
+    decode: decodeLocationUpdates,
     async step(items) {
       // Last word per user in this batch wins: a move then a forget is a forget.
       const latest = new Map<string, LocationUpdate>();
-      for (const { value } of items) latest.set(value.userId, value);
+      for (const { value } of items) for (const u of value) latest.set(u.userId, u);
       const upserts: UserLocation[] = [];
       for (const u of latest.values()) {
         if ("forget" in u) await deps.locations.remove(u.userId);
