@@ -26,9 +26,14 @@ export interface LatencyOptions {
   rate: number;
   seconds: number;
   streams: number;
+  /**
+   * Full mode: connection settings of Kafka, the MongoDB wire-protocol server and the S3
+   * server already running (as services/all.ts gives them). Absent: started here.
+   */
+  servicesEnv?: Record<string, string>;
 }
 
-export interface LatencyResult extends LatencyOptions {
+export interface LatencyResult extends Omit<LatencyOptions, "servicesEnv"> {
   reportsSent: number;
   reportsAccepted: number;
   mapMs: Summary;
@@ -39,8 +44,9 @@ export interface LatencyResult extends LatencyOptions {
   eventLoopLagMs: { p50: number; p99: number; max: number } | undefined;
   activeUsers: number;
   serviceRssMb: number;
-  /** All map latencies, for the plot. */
+  /** All map and user-notification latencies, for the plot. */
   mapSamples: number[];
+  userSamples: number[];
 }
 
 const epoch = () => performance.timeOrigin + performance.now();
@@ -61,14 +67,22 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     RATE_IDENTITIES_PER_ADDRESS: "1000000/1",
     LOG_LEVEL: "warn",
   };
-  if (o.mode === "full") {
+  const { servicesEnv, ...options } = o;
+  if (o.mode === "full" && servicesEnv) {
+    Object.assign(env, servicesEnv);
+  } else if (o.mode === "full") {
     await provisionAll(cacheDir());
     servicesDir = await Deno.makeTempDir({ prefix: "bench-services-" });
     services = await startAll(cacheDir(), servicesDir);
-    Object.assign(env, services.env, {
-      KAFKA_TOPIC_PREFIX: "bench.",
-      MONGODB_DATABASE: "bench",
-      S3_PREFIX: "bench/enriched-alerts",
+    Object.assign(env, services.env);
+  }
+  if (o.mode === "full") {
+    // A fresh namespace per run, so an earlier run's topics, documents and objects never count.
+    const run = `bench${Date.now().toString(36)}`;
+    Object.assign(env, {
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      MONGODB_DATABASE: run,
+      S3_PREFIX: `${run}/enriched-alerts`,
     });
   }
   // BENCH_DENO_FLAGS: extra flags for the service, e.g. "--v8-flags=--trace-gc" to see its pauses.
@@ -165,7 +179,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     }
     if (slow.length) console.error(`slow map pushes (send time since start: latency ms): ${slow.join(" ")}`);
     return {
-      ...o,
+      ...options,
       reportsSent: total,
       reportsAccepted: accepted,
       mapMs: summarize(map),
@@ -175,6 +189,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       activeUsers: final.activeUsers,
       serviceRssMb: final.memory.rssBytes / 1e6,
       mapSamples: map,
+      userSamples: users,
     };
   } finally {
     if (listener) {
@@ -225,6 +240,9 @@ if (import.meta.main) {
   });
   console.log(describeLatency(r));
   if (values.json) {
-    await Deno.writeTextFile(values.json, JSON.stringify({ ...r, mapSamples: undefined }, null, 2) + "\n");
+    await Deno.writeTextFile(
+      values.json,
+      JSON.stringify({ ...r, mapSamples: undefined, userSamples: undefined }, null, 2) + "\n",
+    );
   }
 }

@@ -337,7 +337,14 @@ async function measureMongo(
 
 /** Starts the peers on 127.0.0.1 (provisioning them once), runs the sizes, stops them. */
 export async function runProximitySuite(
-  o: { sizes: number[]; queries: number; budgetMs: number; check: number; mongo: boolean },
+  o: {
+    sizes: number[];
+    queries: number;
+    budgetMs: number;
+    check: number;
+    /** Measure AlertCircle's MongoDB store too: on this server, or on a FerretDB started here when `true`. */
+    mongo: boolean | string;
+  },
 ) {
   const tile38Bin = await tile38.provision(cacheDir()).catch((err) => {
     if (err instanceof tile38.Tile38Unavailable) return err;
@@ -346,7 +353,7 @@ export async function runProximitySuite(
   await Promise.all([
     redis.provision(),
     postgis.provision(),
-    o.mongo ? ferretdb.provision(cacheDir()) : Promise.resolve(),
+    o.mongo === true ? ferretdb.provision(cacheDir()) : Promise.resolve(),
   ]);
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "bench-peers-" });
   await Deno.chmod(dir, 0o755);
@@ -355,7 +362,8 @@ export async function runProximitySuite(
     : undefined;
   const r = await redis.start({ dataDir: `${dir}/redis` });
   const pg = await postgis.start({ dataDir: `${dir}/pg` });
-  const fdb = o.mongo ? await ferretdb.start({ cacheDir: cacheDir(), dataDir: `${dir}/ferretdb` }) : undefined;
+  const fdb = o.mongo === true ? await ferretdb.start({ cacheDir: cacheDir(), dataDir: `${dir}/ferretdb` }) : undefined;
+  const mongoUri = typeof o.mongo === "string" ? o.mongo : fdb?.env.MONGODB_URI;
   try {
     const results: ProximityResult[] = [];
     for (const size of o.sizes) {
@@ -370,7 +378,7 @@ export async function runProximitySuite(
             tile38Blocked: tile38Bin instanceof Error ? tile38Bin.message : undefined,
             redisPort: r.port,
             postgisUrl: pg.url,
-            mongoUri: fdb?.env.MONGODB_URI,
+            mongoUri,
           },
         }),
       );

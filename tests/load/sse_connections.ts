@@ -12,16 +12,6 @@ import { newUser, report } from "../support/app.ts";
 import { startServiceProcess } from "../support/service_process.ts";
 import { withCpuProfile } from "../../bench/lib/cpu_profile.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    connections: { type: "string", default: "10000" },
-    json: { type: "string" },
-    profile: { type: "boolean", default: false },
-  },
-});
-const N = Number(values.connections);
-
 interface Conn {
   conn: Deno.TcpConn;
   got: boolean;
@@ -129,6 +119,15 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
 }
 
 if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      connections: { type: "string", default: "10000" },
+      json: { type: "string" },
+      profile: { type: "boolean", default: false },
+    },
+  });
+  const N = Number(values.connections);
   const r = await runFanout(N, values.profile);
   console.log(`${r.connections} SSE connections held by one instance (connected in ${r.connectSeconds.toFixed(1)} s)`);
   console.log(
