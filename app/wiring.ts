@@ -22,7 +22,7 @@ import { ArchiveStage } from "../pipeline/archive.ts";
 import { createLocationFeedStage } from "../pipeline/location_feed.ts";
 import { createLocationSinkStage } from "../pipeline/location_sink.ts";
 import { createEnrichStage } from "../pipeline/enrich.ts";
-import { createLiveStage } from "../pipeline/live.ts";
+import { createLiveStage, deliverLocally } from "../pipeline/live.ts";
 import { LiveHub } from "../pipeline/live_hub.ts";
 import { createSinkStage } from "../pipeline/sink.ts";
 import type { HttpOptions } from "../routes/app.ts";
@@ -88,6 +88,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       dedupeRadiusM: config.dedupe.radiusM,
       dedupeWindowMs: config.dedupe.windowS * 1000,
     },
+    deliver: (event) => deliverLocally({ hub, tracker }, event, Date.now()),
   });
   const sinkStage = createSinkStage({ bus, alerts: store.alerts });
   const liveStage = createLiveStage({ bus, hub, tracker, instanceId: bootId });
@@ -138,13 +139,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   async function stats(): Promise<Record<string, unknown>> {
     const now = Date.now();
-    const [activeUsers, liveAlerts, rawLag, sinkLag, archiveLag] = await Promise.all([
+    // Lag is asked of the broker; when it cannot answer, the figure is null and the rest
+    // of the stats still come (an operator asks most when something is down).
+    const lagOf = (group: string, topic: string) => bus.pending(group, topic).catch(() => null);
+    const [activeUsers, rawLag, sinkLag, archiveLag] = await Promise.all([
       proximity.countActive(now),
-      store.alerts.live(now, { limit: 100_000 }).then((a) => a.length),
-      bus.pending("alertcircle-enrich", TOPICS.rawAlerts),
-      bus.pending("alertcircle-sink", TOPICS.enrichedAlerts),
-      bus.pending("alertcircle-archive", TOPICS.enrichedAlerts),
+      lagOf("alertcircle-enrich", TOPICS.rawAlerts),
+      lagOf("alertcircle-sink", TOPICS.enrichedAlerts),
+      lagOf("alertcircle-archive", TOPICS.enrichedAlerts),
     ]);
+    // From this instance's tracker (every instance tracks every alert), not the store:
+    // counting live alerts in MongoDB would read every live alert's document.
+    const liveAlerts = tracker.liveCount(now);
     return {
       instanceId: config.instanceId,
       engines: { bus: bus.kind, store: store.kind, archive: archive.kind },

@@ -87,6 +87,13 @@ export class AlertTracker {
     return best?.alert;
   }
 
+  /** Alerts live at `now` (an ended alert's expiry is its end). */
+  liveCount(now: number): number {
+    let n = 0;
+    for (const t of this.byId.values()) if (Date.parse(t.alert.expiresAt) > now) n++;
+    return n;
+  }
+
   /** Forgets alerts that have expired. */
   expire(now: number): number {
     let removed = 0;

@@ -10,7 +10,7 @@
 import type { Bus, OutgoingMessage } from "../adapters/bus/port.ts";
 import { jsonMessage, TOPICS } from "../adapters/bus/port.ts";
 import type { LocationStore, Nearby } from "../adapters/store/port.ts";
-import type { AlertUpdate, EnrichedAlert, PublicAlert, Report } from "../domain/alert.ts";
+import type { AlertEvent, AlertUpdate, EnrichedAlert, PublicAlert, Report } from "../domain/alert.ts";
 import { areaKey } from "../domain/grid.ts";
 import type { AlertTracker } from "./alert_tracker.ts";
 import { decodeReport } from "./messages.ts";
@@ -70,6 +70,14 @@ export function createEnrichStage(deps: {
   tracker: AlertTracker;
   settings: EnrichSettings;
   now?: () => number;
+  /**
+   * Each alert or change as soon as it is made, before it is published: this
+   * instance's own clients get it without the round trip through `enriched_alerts`
+   * (on Kafka a transaction and a fetch, tens of milliseconds). Pushing before the
+   * publish is no weaker than the live stage, which reads uncommitted: a batch that
+   * fails is enriched again under the same ids, and the hub drops repeats.
+   */
+  deliver?: (event: AlertEvent) => void;
 }): Stage<Report> {
   const now = deps.now ?? Date.now;
   const s = deps.settings;
@@ -92,6 +100,7 @@ export function createEnrichStage(deps: {
         if (repeat && repeat.id !== report.id) {
           const update = confirmation(report, repeat, s.alertTtlMs);
           deps.tracker.apply(update);
+          deps.deliver?.(update);
           // Keyed like the alert, so the change follows it on the same partition.
           messages.push(jsonMessage(areaKey(repeat.lat, repeat.lng), update));
           continue;
@@ -100,6 +109,7 @@ export function createEnrichStage(deps: {
         const enriched = enrich(report, nearby, s, t);
         // Known at once, so a repeat later in this same batch joins it.
         deps.tracker.apply(enriched);
+        deps.deliver?.(enriched);
         messages.push(jsonMessage(areaKey(report.lat, report.lng), enriched));
       }
       return [{ topic: TOPICS.enrichedAlerts, messages }];

@@ -7,7 +7,7 @@ import type { Report } from "../domain/alert.ts";
 import { destination } from "../domain/geo.ts";
 import { enrich } from "./enrich.ts";
 import { createEnrichStage } from "./enrich.ts";
-import { createLiveStage } from "./live.ts";
+import { createLiveStage, deliverLocally } from "./live.ts";
 import { LiveHub } from "./live_hub.ts";
 import { AlertTracker } from "./alert_tracker.ts";
 import { createSinkStage } from "./sink.ts";
@@ -39,7 +39,7 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3_000)
 }
 
 /** A bus + store + the enrich, sink and live stages, as the app wires them. */
-async function pipeline(proximity?: MemoryStore["locations"]["near"]) {
+async function pipeline(proximity?: MemoryStore["locations"]["near"], options: { live?: boolean } = {}) {
   const bus = new MemoryBus(3);
   const store = new MemoryStore(300_000);
   const hub = new LiveHub();
@@ -47,8 +47,14 @@ async function pipeline(proximity?: MemoryStore["locations"]["near"]) {
   const near = proximity ?? store.locations.near.bind(store.locations);
   const stages = [
     createSinkStage({ bus, alerts: store.alerts }),
-    createLiveStage({ bus, hub, tracker, instanceId: "test" }),
-    createEnrichStage({ bus, proximity: { near }, tracker, settings }),
+    ...(options.live === false ? [] : [createLiveStage({ bus, hub, tracker, instanceId: "test" })]),
+    createEnrichStage({
+      bus,
+      proximity: { near },
+      tracker,
+      settings,
+      deliver: (event) => deliverLocally({ hub, tracker }, event, Date.now()),
+    }),
   ];
   for (const s of stages) await s.start();
   const frames: string[] = [];
@@ -111,6 +117,26 @@ Deno.test("pipeline: a redelivered raw alert makes one live alert and one live p
   assert.deepEqual(live.map((a) => a.id), [r.id]);
   assert.equal(p.frames.filter((f) => f.includes(r.id)).length, 1);
   await p.stop();
+});
+
+Deno.test("pipeline: the enriching instance's own clients get the alert from enrichment itself, once", async () => {
+  // Without a live stage, only the enrich stage's own delivery can push it.
+  const alone = await pipeline(undefined, { live: false });
+  const r = report();
+  await alone.bus.publish(TOPICS.rawAlerts, [{ key: "k", value: JSON.stringify(r) }]);
+  await until(() => alone.frames.some((f) => f.includes(r.id)));
+  await alone.stop();
+
+  // With it, the copy that comes back through enriched_alerts is not pushed again.
+  const both = await pipeline();
+  const r2 = report();
+  await both.bus.publish(TOPICS.rawAlerts, [{ key: "k", value: JSON.stringify(r2) }]);
+  await until(async () =>
+    await both.bus.pending(`alertcircle-live-test`, TOPICS.enrichedAlerts) === 0 && both.frames.length > 0
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(both.frames.filter((f) => f.includes(r2.id)).length, 1);
+  await both.stop();
 });
 
 Deno.test("pipeline: an undecodable message goes to the dead-letter topic with its reason, and the rest flow on", async () => {
