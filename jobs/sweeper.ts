@@ -20,8 +20,15 @@ export class Sweeper {
   ) {}
 
   start(): void {
+    let running = false;
     this.timer = setInterval(() => {
-      this.sweep().catch((err) => log.warn("sweeper.failed", { error: String(err) }));
+      // On a server that scans for deleteMany (FerretDB) a sweep can outlast the
+      // interval; starting another on top would only pile scans onto the server.
+      if (running) return;
+      running = true;
+      this.sweep()
+        .catch((err) => log.warn("sweeper.failed", { error: String(err) }))
+        .finally(() => running = false);
     }, this.everyMs);
   }
 
