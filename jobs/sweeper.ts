@@ -8,7 +8,7 @@ import type { AlertTracker } from "../pipeline/alert_tracker.ts";
 import { log } from "../log.ts";
 
 export class Sweeper {
-  private timer?: ReturnType<typeof setInterval>;
+  private timer?: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly store: Store,
@@ -20,26 +20,30 @@ export class Sweeper {
   ) {}
 
   start(): void {
-    let running = false;
-    this.timer = setInterval(() => {
-      // On a server that scans for deleteMany (FerretDB) a sweep can outlast the
-      // interval; starting another on top would only pile scans onto the server.
-      if (running) return;
-      running = true;
-      this.sweep()
-        .catch((err) => log.warn("sweeper.failed", { error: String(err) }))
-        .finally(() => running = false);
-    }, this.everyMs);
+    // Each sweep is scheduled when the last one ends, at least `everyMs` later and
+    // later still after a long one: on a server that scans for deleteMany (FerretDB) a
+    // sweep of a big collection takes seconds, and sweeping back to back would keep the
+    // server busy for what reads already ignore. At most a tenth of the time sweeping.
+    const next = (lastMs: number) => {
+      this.timer = setTimeout(async () => {
+        const started = performance.now();
+        await this.sweep().catch((err) => log.warn("sweeper.failed", { error: String(err) }));
+        if (this.timer !== undefined) next(performance.now() - started);
+      }, Math.max(this.everyMs, 9 * lastMs));
+    };
+    next(0);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   async sweep(now = Date.now()): Promise<{ locations: number; alerts: number }> {
-    const locations = await this.store.locations.sweep(now);
+    // Memory first: quick, whatever the store's speed.
     await this.proximity?.sweep(now);
     this.tracker?.expire(now);
+    const locations = await this.store.locations.sweep(now);
     const alerts = await this.store.alerts.sweep(now);
     if (locations + alerts > 0) log.debug("sweeper.reclaimed", { locations, alerts });
     return { locations, alerts };

@@ -18,6 +18,9 @@ export class MemoryLocationStore implements LocationStore {
   /** @param index the index to hold the locations in: its own, or an instance's shared proximity index */
   constructor(private readonly ttlMs: number, readonly index = new LocationIndex()) {}
 
+  /** In memory any number is quick. */
+  readonly writeBatch: number = 10_000;
+
   upsertMany(locations: UserLocation[]): Promise<void> {
     for (const l of locations) this.index.upsert(l.userId, l.lat, l.lng, l.seenAt);
     return Promise.resolve();

@@ -143,6 +143,10 @@ export class MongoLocationStore implements LocationStore {
     private readonly perOp: boolean,
   ) {}
 
+  get writeBatch(): number {
+    return this.perOp ? 1 : this.batch;
+  }
+
   async upsertMany(locations: UserLocation[]): Promise<void> {
     if (this.perOp) {
       // FerretDB stops a bulk update at its first error (a stale update's duplicate key)

@@ -13,6 +13,11 @@ export type { Nearby, UserLocation };
 export interface LocationStore {
   /** Upserts latest locations; an update older than the stored one is ignored. */
   upsertMany(locations: UserLocation[]): Promise<void>;
+  /**
+   * How many updates one upsertMany call should carry for the call to stay short: what
+   * the server takes in one command (1 where it takes one update per command).
+   */
+  readonly writeBatch: number;
   /** Forgets a user's location at once. Returns whether one was held. */
   remove(userId: string): Promise<boolean>;
   /** The user's location if seen within the TTL. */
