@@ -191,7 +191,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   async function start(): Promise<void> {
     await bus.ensureTopics([
       { name: TOPICS.rawAlerts },
-      { name: TOPICS.enrichedAlerts },
+      {
+        name: TOPICS.enrichedAlerts,
+        // An enriched alert lists everyone notified: ~35 KB for 750 users, megabytes in a
+        // crowd of tens of thousands. One such message must still fit.
+        config: { "max.message.bytes": String(8 * 1024 * 1024) },
+      },
       { name: TOPICS.deadLetters },
       {
         name: TOPICS.userLocations,

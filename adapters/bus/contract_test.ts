@@ -10,7 +10,7 @@ import { setLogLevel } from "../../log.ts";
 import { realServices, uniqueName } from "../../tests/support/services.ts";
 import { KafkaBus } from "./kafka.ts";
 import { MemoryBus } from "./memory.ts";
-import type { Bus, IncomingMessage } from "./port.ts";
+import type { Bus, IncomingMessage, SubscribeOptions } from "./port.ts";
 
 setLogLevel("error");
 
@@ -145,6 +145,69 @@ for (const impl of impls) {
       assert.equal(await bus.pending("manual", "s"), 0);
       await sub.close();
       assert.equal(bus.health().ok, true);
+    } finally {
+      await bus.close();
+    }
+  });
+}
+
+for (const impl of impls) {
+  Deno.test(`bus contract [${impl.name}]: a batch whose output is megabytes for one partition goes through`, async () => {
+    const bus = impl.open();
+    try {
+      await bus.ensureTopics([{ name: "big-in" }, { name: "big-out" }]);
+      // A stage that has fallen behind takes hundreds of small reports in one batch and
+      // makes an enriched alert of ~10 KB (the users it names) from each: 3 MB for one
+      // output partition, three times what a broker takes in one record batch.
+      const out: number[] = [];
+      // Readers first: the embedded bus keeps nothing for groups that do not exist yet.
+      const reader = await bus.subscribe({
+        groupId: "big-reader",
+        topic: "big-out",
+        fromBeginning: true,
+        handleBatch: (x) => (out.push(...x.messages.map((m) => JSON.parse(m.value!).i)), Promise.resolve()),
+      });
+      let largest = 0;
+      const enrichLike: SubscribeOptions["handleBatch"] = (batch, ctx) => {
+        largest = Math.max(largest, batch.messages.length);
+        const notified = Array.from({ length: 500 }, (_, n) => `user-${n}`);
+        return ctx.publishAndCommit(
+          [{
+            topic: "big-out",
+            messages: batch.messages.map((m) => ({
+              key: "one-area",
+              value: JSON.stringify({ i: Number(m.value), notified }),
+            })),
+          }],
+          batch.messages[batch.messages.length - 1].offset + 1,
+        );
+      };
+      const stage = await bus.subscribe({
+        groupId: "big-stage",
+        topic: "big-in",
+        fromBeginning: true,
+        autoCommit: false,
+        handleBatch: enrichLike,
+      });
+      await stage.stop(); // let the reports pile up, as behind a stall
+      await bus.publish("big-in", Array.from({ length: 300 }, (_, i) => ({ key: "k", value: String(i) })));
+      await stage.close();
+      const again = await bus.subscribe({
+        groupId: "big-stage",
+        topic: "big-in",
+        fromBeginning: true,
+        autoCommit: false,
+        handleBatch: enrichLike,
+      });
+      await until(() => out.length >= 300, "all 300 through the transaction").catch((e) => {
+        throw new Error(`${e.message}: ${out.length} arrived; largest input batch ${largest}`);
+      });
+      assert.deepEqual(out, Array.from({ length: 300 }, (_, i) => i));
+      assert.ok(largest >= 100, `the backlog came in big batches (largest ${largest})`);
+      for (const s of [again, reader]) {
+        await s.stop();
+        await s.close();
+      }
     } finally {
       await bus.close();
     }

@@ -134,16 +134,18 @@ export class KafkaBus implements Bus {
     if (messages.length === 0) return;
     const producer = await this.plainProducer();
     try {
-      await withTimeout(
-        producer.send({
-          topic: this.named(topic),
-          acks: -1,
-          timeout: PUBLISH_TIMEOUT_MS,
-          messages: messages.map(toKafka),
-        }),
-        PUBLISH_TIMEOUT_MS + 1_000,
-        `publishing to ${topic} timed out`,
-      );
+      for (const chunk of bySize(messages)) {
+        await withTimeout(
+          producer.send({
+            topic: this.named(topic),
+            acks: -1,
+            timeout: PUBLISH_TIMEOUT_MS,
+            messages: chunk.map(toKafka),
+          }),
+          PUBLISH_TIMEOUT_MS + 1_000,
+          `publishing to ${topic} timed out`,
+        );
+      }
       this.lastSuccess = Date.now();
     } catch (err) {
       this.noteError(err);
@@ -301,7 +303,7 @@ export class KafkaBus implements Bus {
         for (const o of outputs) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), ...o.messages]);
       }
       for (const [topic, messages] of byTopic) {
-        if (messages.length > 0) await tx.send({ topic: this.named(topic), messages: messages.map(toKafka) });
+        for (const chunk of bySize(messages)) await tx.send({ topic: this.named(topic), messages: chunk.map(toKafka) });
       }
       const offsets = new Map<string, { topic: string; partitions: Map<number, number> }>();
       for (const { tp, next } of items) {
@@ -381,6 +383,36 @@ export class KafkaBus implements Bus {
   private noteError(err: unknown): void {
     this.lastError = { message: err instanceof Error ? err.message : String(err), at: Date.now() };
   }
+}
+
+/**
+ * A send's messages for one partition travel as one record batch, and the broker
+ * refuses a batch over the topic's max.message.bytes (1 MiB by default) as a whole —
+ * for good: retrying the same send fails the same way. At the standard load an
+ * enriched alert names ~750 users (~35 KB), so a group-committed transaction reached
+ * that limit and enrichment stalled. Sends are cut to at most SEND_BYTES of payload,
+ * whatever the partitioning; a single larger message goes alone (enriched_alerts, whose
+ * messages can be big, allows 8 MiB: app/wiring.ts).
+ */
+const SEND_BYTES = 512 * 1024;
+
+export function bySize(messages: OutgoingMessage[]): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let chunk: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    // UTF-16 length: within a factor of the UTF-8 bytes, and exact for the ASCII JSON sent here.
+    const size = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
+    if (chunk.length > 0 && bytes + size > SEND_BYTES) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 function toKafka(m: OutgoingMessage) {
