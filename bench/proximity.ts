@@ -141,7 +141,8 @@ function result(
   return {
     engine,
     queries: t.latencies.length,
-    qps: round(t.latencies.length / t.seconds, 0),
+    // Whole queries per second, except for engines too slow for that to say anything.
+    qps: round(t.latencies.length / t.seconds, t.latencies.length / t.seconds < 10 ? 2 : 0),
     p50Ms: round(s.p50, 3),
     p99Ms: round(s.p99, 3),
     checked: 0,
