@@ -78,30 +78,40 @@ async function restartMidStream(signal: Deno.Signal) {
   received.push(...stream.events.filter((e) => e.event === "notification"));
   await stream.close();
   const feed = new Set(received.map((e) => e.id));
-  assert.deepEqual([...feed].sort(), [...accepted].sort(), "the watcher was told of every accepted report");
+  const missed = accepted.filter((id) => !feed.has(id));
+  assert.deepEqual(missed, [], "the watcher was told of every accepted report");
+  // A report in flight when the process was killed can be durable on Kafka without its
+  // 202 having reached the client: at most the one request the poster had open. It must
+  // then be handled like any other, once.
+  const unanswered = [...feed].filter((id): id is string => id !== undefined && !accepted.includes(id));
+  assert.ok(
+    unanswered.length <= (signal === "SIGKILL" ? 1 : 0),
+    `told of reports never sent or accepted: ${unanswered}`,
+  );
+  const durable = [...accepted, ...unanswered];
   const repeats = received.length - feed.size;
   console.log(
-    `${signal}: ${accepted.length} reports, ${received.length} frames to the watcher, ${repeats} repeated across the reconnect`,
+    `${signal}: ${accepted.length} reports accepted (${unanswered.length} more durable without an answer), ${received.length} frames to the watcher, ${repeats} repeated across the reconnect`,
   );
 
   const mongo = new MongoClient(realServices().mongoUri);
   try {
-    const stored = await waitFor("every accepted report in alerts_live", async () => {
+    const stored = await waitFor("every durable report in alerts_live", async () => {
       const n = await mongo.db(env.MONGODB_DATABASE).collection("alerts_live").countDocuments({
-        _id: { $in: accepted as never[] },
+        _id: { $in: durable as never[] },
       });
-      return n === accepted.length ? n : undefined;
+      return n === durable.length ? n : undefined;
     }, 40_000);
-    assert.equal(stored, accepted.length);
-    const archived = await waitFor("every accepted report archived", async () => {
+    assert.equal(stored, durable.length);
+    const archived = await waitFor("every durable report archived", async () => {
       const records = await archivedRecords(`${env.S3_PREFIX}/`);
-      return records.length >= accepted.length ? records : undefined;
+      return records.length >= durable.length ? records : undefined;
     }, 40_000);
-    assert.deepEqual(archived.map((r) => r.id).sort(), [...accepted].sort(), "archived exactly once each");
+    assert.deepEqual(archived.map((r) => r.id).sort(), [...durable].sort(), "archived exactly once each");
     const enriched = await readTopic(realServices().kafkaBrokers, `${env.KAFKA_TOPIC_PREFIX}enriched_alerts`);
     assert.deepEqual(
       enriched.map((m) => JSON.parse(m.payload!).id).sort(),
-      [...accepted].sort(),
+      [...durable].sort(),
       "enriched exactly once each",
     );
   } finally {
