@@ -19,7 +19,7 @@ import { TOPICS } from "../adapters/bus/port.ts";
 import type { LocationStore, UserLocation } from "../adapters/store/port.ts";
 import type { LocationUpdate } from "./messages.ts";
 import { decodeLocationUpdates } from "./messages.ts";
-import { Stage } from "./runner.ts";
+import { sleep, Stage } from "./runner.ts";
 
 /** Rest per unit of time spent writing: 1 → at most half of the time busy. */
 const REST_PER_BUSY = 1;
@@ -48,7 +48,7 @@ export function createLocationSinkStage(deps: { bus: Bus; locations: LocationSto
         if (ctx.signal.aborted) throw new Error("location sink stopped mid-batch");
         const started = performance.now();
         await write();
-        await rest((performance.now() - started) * REST_PER_BUSY, ctx.signal);
+        await sleep((performance.now() - started) * REST_PER_BUSY, ctx.signal);
         // A long batch must not get this consumer thrown out of its group.
         await ctx.heartbeat().catch(() => {});
       };
@@ -56,18 +56,5 @@ export function createLocationSinkStage(deps: { bus: Bus; locations: LocationSto
       const n = Math.max(1, deps.locations.writeBatch);
       for (let i = 0; i < upserts.length; i += n) await paced(() => deps.locations.upsertMany(upserts.slice(i, i + n)));
     },
-  });
-}
-
-function rest(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms < 1 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
   });
 }
