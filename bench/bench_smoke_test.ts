@@ -81,7 +81,7 @@ Deno.test({
       assert.equal((byName.get("fanout-200")!.detail as { received: number }).received, 200);
 
       const svg = await Deno.readTextFile(`${out}/latency.svg`);
-      assert.equal((svg.match(/<polyline /g) ?? []).length, 4, "four latency curves");
+      assert.equal((svg.match(/<polyline /g) ?? []).length, 5, "five latency curves");
       const md = await Deno.readTextFile(`${out}/latest.md`);
       for (const e of entries) assert.ok(md.includes(`| ${e.name} |`), `latest.md lists ${e.name}`);
     } finally {

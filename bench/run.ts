@@ -235,6 +235,11 @@ export async function runBenchmarks(o: {
             { name: "full mode: user notification", color: "#d62728", samples: runs[1].userSamples },
             { name: "embedded: map stream", color: "#7fb3df", samples: runs[0].mapSamples },
             { name: "full mode: map stream", color: "#f0a0a0", samples: runs[1].mapSamples },
+            {
+              name: `full mode, ${light.activeUsers.toLocaleString("en")} users: user notification`,
+              color: "#9467bd",
+              samples: light.userSamples,
+            },
           ],
           {
             title: `POST → SSE, ${runs[0].rate} reports/s, ${runs[0].activeUsers.toLocaleString("en")} active users`,
