@@ -25,8 +25,11 @@ export class Identity {
     const dot = token.lastIndexOf(".");
     if (dot <= 0) return undefined;
     const userId = token.slice(0, dot);
-    const given = Buffer.from(token.slice(dot + 1), "base64url");
-    const expected = Buffer.from(this.sign(userId), "base64url");
+    // The signature's text, not its decoded bytes: a base64url decoder ignores the last
+    // character's spare bits and any character outside the alphabet, so decoding would
+    // accept other spellings of a valid token.
+    const given = Buffer.from(token.slice(dot + 1), "utf8");
+    const expected = Buffer.from(this.sign(userId), "utf8");
     return given.length === expected.length && timingSafeEqual(given, expected) ? userId : undefined;
   }
 
