@@ -19,13 +19,24 @@ import { SseConnection } from "../sse_connection.ts";
 /** The first bytes of every stream: the reconnect delay, and a comment so headers and body flush at once. */
 const HELLO = new TextEncoder().encode("retry: 2000\n: connected\n\n");
 
+/** How far before a reconnecting client's last event a replay from the store reaches. */
+const REPLAY_SLACK_MS = 30_000;
+
 export function streamRoutes(ctx: AppContext, options: { queueFrames?: number } = {}) {
-  /** What a client missed since `lastEventId`, oldest first, when this instance no longer remembers it. */
+  /**
+   * What a client missed since `lastEventId`, oldest first, when this instance no longer
+   * remembers it (it restarted, or the client moved here from another instance). It
+   * reaches REPLAY_SLACK_MS further back than the last event: alerts from different
+   * partitions reach a client out of report order, so when an instance dies with frames
+   * still queued, one lost there can be older than the last one the client got. The
+   * client drops what it already has by id.
+   */
   async function replayFromStore(lastEventId: string, userId: string | undefined): Promise<Uint8Array[]> {
     const since = uuidv7Time(lastEventId);
     if (since === undefined) return [];
     const now = Date.now();
-    const after = (reportedAt: string, id: string) => id !== lastEventId && Date.parse(reportedAt) >= since;
+    const after = (reportedAt: string, id: string) =>
+      id !== lastEventId && Date.parse(reportedAt) >= since - REPLAY_SLACK_MS;
     if (userId === undefined) {
       const alerts = await ctx.store.alerts.live(now, { limit: 1_000 });
       return alerts.filter((a) => after(a.reportedAt, a.id)).reverse().map(alertFrame);
