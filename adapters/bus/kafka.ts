@@ -384,8 +384,11 @@ export class KafkaBus implements Bus {
         // CONCURRENT_TRANSACTIONS until the broker has written the last one's markers,
         // a few milliseconds. The client-wide first retry (200 ms) turned that into
         // 200 ms-2 s per enrichment batch at a steady 200 reports/s; Kafka's own Java
-        // client retries it after 20 ms, and so does this.
-        retry: { initialRetryTime: 20, maxRetryTime: 2_000, retries: 10 },
+        // client retries it after 20 ms, and so does this. The retries still span about
+        // 40 s in all, longer than a broker restart: a commit whose answer was lost must
+        // be retried by kafkajs until it learns the outcome — if it gave up, the stage
+        // would redo a batch the broker had in fact committed, and enrich it twice.
+        retry: { initialRetryTime: 20, maxRetryTime: 5_000, retries: 15 },
       });
       slot = producer.connect().then(() => ({ producer }));
       slot.catch(() => this.txProducers.delete(groupId));
