@@ -11,10 +11,15 @@ import { areaKey } from "../domain/grid.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import type { ReportInput } from "../domain/schemas.ts";
 
-/** The bus could not make the report durable; the caller should answer 503. */
+/**
+ * The bus did not confirm the report as durable in time; the caller should answer 503.
+ * Not confirmed is not "not written": a send the client library still holds can reach
+ * the broker when it is back. Retrying is safe: a repeat near a live alert of the same
+ * type joins it instead of notifying anyone again.
+ */
 export class NotAccepted extends Error {
   constructor(cause: unknown) {
-    super("the report could not be stored right now; please retry", { cause });
+    super("the report could not be confirmed as stored; retrying is safe", { cause });
     this.name = "NotAccepted";
   }
 }

@@ -126,15 +126,31 @@ Deno.test({
         } refused (503)`,
       );
 
+      const refused = posts.outcomes.length - accepted.length;
+      // Every 202 exactly once. A 503 says the report was not confirmed in time, not that it
+      // was not written: a send kafkajs still held can reach the broker once it is back.
+      // Such a report is then handled once like any other — never twice, and never more of
+      // them than were refused.
+      const once = (ids: string[], what: string) => {
+        const seen = new Map<string, number>();
+        for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
+        assert.deepEqual(accepted.filter((id) => seen.get(id) !== 1), [], `each 202 ${what} exactly once`);
+        assert.deepEqual([...seen].filter(([, n]) => n > 1), [], `nothing ${what} twice`);
+        const late = [...seen.keys()].filter((id) => !accepted.includes(id));
+        assert.ok(late.length <= refused, `${late.length} ${what} without a 202, more than the ${refused} refused`);
+        if (late.length > 0) {
+          console.log(`${late.length} refused reports reached the broker late and were ${what} once`);
+        }
+      };
       await waitFor("every accepted report enriched", async () => {
         const enriched = await readTopic(`127.0.0.1:${port}`, `${prefix}enriched_alerts`);
         const ids = enriched.map((m) => JSON.parse(m.payload!).id);
-        return ids.length >= accepted.length ? ids : undefined;
-      }, 90_000).then((ids) => assert.deepEqual(sorted(ids), sorted(accepted), "each 202 enriched exactly once"));
+        return accepted.every((id) => ids.includes(id)) ? ids : undefined;
+      }, 90_000).then((ids) => once(ids, "enriched"));
       await waitFor("every accepted report archived", async () => {
         const ids = await localArchiveIds(svc.dataDir);
-        return ids.length >= accepted.length ? ids : undefined;
-      }, 60_000).then((ids) => assert.deepEqual(sorted(ids), sorted(accepted), "each 202 archived exactly once"));
+        return accepted.every((id) => ids.includes(id)) ? ids : undefined;
+      }, 60_000).then((ids) => once(ids, "archived"));
     } finally {
       await svc.stop("SIGTERM");
       await broker.stop();
