@@ -6,27 +6,9 @@
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
-/** True while `pid` is a live process; a zombie counts as gone (nobody may reap it). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // Field 3, after the parenthesised command name (which may hold spaces), is the state.
-    const state = stat.charAt(stat.lastIndexOf(")") + 2);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
+// The process helpers the service scripts use too.
+export { exists, isAlive, stopPid } from "../../scripts/services/service.ts";
+import { isAlive, stopPid } from "../../scripts/services/service.ts";
 
 export async function logTail(path: string, lines = 40): Promise<string> {
   try {
@@ -34,32 +16,6 @@ export async function logTail(path: string, lines = 40): Promise<string> {
   } catch {
     return "(no log written)";
   }
-}
-
-/**
- * Sends `signal`, waits up to `graceMs` for the process to go, then SIGKILLs it and
- * waits again. `exited` lets a caller that holds the child's status short-cut the poll.
- */
-export async function stopPid(
-  pid: number,
-  opts: { signal?: Deno.Signal; graceMs?: number; exited?: () => boolean } = {},
-): Promise<void> {
-  const gone = () => (opts.exited?.() ?? false) || !isAlive(pid);
-  if (gone()) return;
-  try {
-    Deno.kill(pid, opts.signal ?? "SIGTERM");
-  } catch {
-    return; // exited between the check and the signal
-  }
-  const deadline = Date.now() + (opts.graceMs ?? 10_000);
-  while (!gone() && Date.now() < deadline) await sleep(25);
-  if (gone()) return;
-  try {
-    Deno.kill(pid, "SIGKILL");
-  } catch {
-    return;
-  }
-  while (!gone()) await sleep(25);
 }
 
 /** Runs a command to completion; throws with its output if it fails. */

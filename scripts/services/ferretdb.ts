@@ -63,7 +63,7 @@
 import { cp } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { MongoClient } from "mongodb";
-import { freePort, type RunningService, type StartOptions } from "./service.ts";
+import { freePort, isAlive, type RunningService, type StartOptions, stopPid } from "./service.ts";
 
 /** FerretDB release built by `provision` (module tag is `v` + this). */
 export const FERRETDB_VERSION = "1.24.2";
@@ -130,7 +130,7 @@ async function removeAbandonedBuilds(dir: string): Promise<void> {
   try {
     for await (const entry of Deno.readDir(dir)) {
       const pid = Number(/^build-(\d+)$/.exec(entry.name)?.[1]);
-      if (pid && (pid === Deno.pid || !isRunning(pid))) {
+      if (pid && (pid === Deno.pid || !isAlive(pid))) {
         await Deno.remove(`${dir}/${entry.name}`, { recursive: true });
       }
     }
@@ -224,43 +224,7 @@ export async function provision(cacheDir: string): Promise<void> {
   log(`built ${bin} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/**
- * True while the process exists and has not exited. Reads /proc rather than
- * probing with a signal because an exited but not yet reaped child (a zombie)
- * still accepts signals, yet it is gone for our purposes.
- */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // The state letter follows the parenthesised command name.
-    const state = stat.charAt(stat.lastIndexOf(")") + 2);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** SIGTERM, wait up to STOP_GRACE_MS, then SIGKILL; resolves once the pid is gone. */
-async function stopPid(pid: number, exited: () => boolean): Promise<void> {
-  const gone = () => exited() || !isRunning(pid);
-  if (gone()) return;
-  try {
-    Deno.kill(pid, "SIGTERM");
-  } catch {
-    return; // already exited between the check and the signal
-  }
-  const deadline = Date.now() + STOP_GRACE_MS;
-  while (!gone() && Date.now() < deadline) await sleep(50);
-  if (gone()) return;
-  try {
-    Deno.kill(pid, "SIGKILL");
-  } catch {
-    return;
-  }
-  while (!gone()) await sleep(50);
-}
 
 async function logTail(path: string, lines = 40): Promise<string> {
   try {
@@ -367,7 +331,7 @@ export async function start(
   };
   if (!opts.detached) globalThis.addEventListener("unload", terminateOnExit);
   const stop = async () => {
-    await stopPid(pid, () => exited);
+    await stopPid(pid, { graceMs: STOP_GRACE_MS, exited: () => exited });
     globalThis.removeEventListener("unload", terminateOnExit);
   };
 

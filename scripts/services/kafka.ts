@@ -34,7 +34,7 @@
  */
 
 import { Kafka, logLevel, Partitioners } from "kafkajs";
-import { freePort, type RunningService, type StartOptions } from "./service.ts";
+import { exists, freePort, isAlive, type RunningService, type StartOptions } from "./service.ts";
 
 /** The Apache Kafka release `provision` fetches and `start` runs. */
 export const KAFKA_VERSION = "4.4.0";
@@ -72,16 +72,6 @@ function kafkaHome(cacheDir: string): string {
 /** Written last by `provision`, so its presence means the libs folder is complete. */
 function markerPath(cacheDir: string): string {
   return `${kafkaHome(cacheDir)}/.provisioned`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 function log(message: string): void {
@@ -403,19 +393,6 @@ function lastLines(text: string, count: number): string {
 }
 
 /** True while `pid` exists and has not exited (a zombie awaiting its parent counts as gone). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // Field 3 (state) follows the parenthesised command name, which may contain spaces.
-    const state = stat.slice(
-      stat.lastIndexOf(")") + 2,
-      stat.lastIndexOf(")") + 3,
-    );
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
 
 function signal(pid: number, sig: Deno.Signal): void {
   try {

@@ -33,7 +33,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { freePort, type RunningService, type StartOptions } from "./service.ts";
+import { exists, freePort, type RunningService, type StartOptions } from "./service.ts";
 
 export const S3_SERVER = { name: "versitygw", version: "1.8.0" } as const;
 
@@ -51,16 +51,6 @@ function installDir(cacheDir: string): string {
 
 function binaryPath(cacheDir: string): string {
   return `${installDir(cacheDir)}/bin/${S3_SERVER.name}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 /** Builds versitygw into `<cacheDir>/versitygw-<ver>/bin`; a no-op once built. */
