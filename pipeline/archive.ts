@@ -14,7 +14,7 @@
  */
 
 import type { Archive } from "../adapters/archive/port.ts";
-import type { BatchContext, Bus } from "../adapters/bus/port.ts";
+import type { Batch, BatchContext, Bus } from "../adapters/bus/port.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
 import type { AlertEvent, AlertUpdate, EnrichedAlert } from "../domain/alert.ts";
 import { isUpdate } from "../domain/alert.ts";
@@ -123,6 +123,8 @@ interface PartitionBuffer {
   handledThrough: number;
   /** Offset to commit next once nothing is buffered. */
   committedNext: number;
+  /** Where the last batch handled ended: past its last message when commit markers follow it. */
+  readThrough: number;
   /** After (re)assignment: a previous run may have written objects it did not commit. */
   recovering: boolean;
   ctx?: BatchContext;
@@ -149,7 +151,7 @@ export class ArchiveStage {
       fromBeginning: true,
       commit: "manual",
       decode: decodeAlertEvent,
-      step: (items, batch, ctx) => this.step(items, batch.partition, ctx),
+      step: (items, batch, ctx) => this.step(items, batch, ctx),
       onRevoke: (_topic, partition) => partition === undefined ? this.buffers.clear() : this.buffers.delete(partition),
     });
   }
@@ -186,7 +188,8 @@ export class ArchiveStage {
     return { ...this.stage.stats, objectsWritten: this.written, buffered };
   }
 
-  private step(items: Decoded<AlertEvent>[], partition: number, ctx: BatchContext): Promise<void> {
+  private step(items: Decoded<AlertEvent>[], batch: Batch, ctx: BatchContext): Promise<void> {
+    const partition = batch.partition;
     let buffer = this.buffers.get(partition);
     if (!buffer) {
       const first = items[0].message.offset;
@@ -196,6 +199,7 @@ export class ArchiveStage {
         firstBufferedAt: 0,
         handledThrough: first - 1,
         committedNext: first,
+        readThrough: first,
         recovering: true,
         lock: Promise.resolve(),
       };
@@ -225,10 +229,13 @@ export class ArchiveStage {
         b.count++;
         if (b.count >= this.deps.settings.maxRecords) await this.flush(partition, b);
       }
+      b.readThrough = Math.max(b.readThrough, batch.nextOffset);
       // Offsets skipped as already archived by an earlier run can be committed now. On a
       // bus that does not outlive the process nothing could be delivered again after a
       // crash, so everything buffered is committed at once and the bus lets go of it.
-      const safe = b.count > 0 && this.deps.bus.durable ? b.objects[0].first : b.handledThrough + 1;
+      const safe = b.count > 0 && this.deps.bus.durable
+        ? b.objects[0].first
+        : Math.max(b.handledThrough + 1, b.readThrough);
       if (safe > b.committedNext) {
         await ctx.commit(safe);
         b.committedNext = safe;
@@ -263,7 +270,8 @@ export class ArchiveStage {
       await this.deps.archive.put(objectKey(o.folder, partition, o.first, o.last), o.lines.join("\n") + "\n");
       this.written++;
     }
-    const next = b.objects[b.objects.length - 1].last + 1;
+    // Everything read is written now, so the commit can pass the markers after the last message.
+    const next = Math.max(b.objects[b.objects.length - 1].last + 1, b.readThrough);
     b.objects = [];
     b.count = 0;
     await b.ctx.commit(next);

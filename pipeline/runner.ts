@@ -104,7 +104,7 @@ export class Stage<T> {
         dead.push(deadLetter(o.name, message, err));
       }
     }
-    const next = batch.messages[batch.messages.length - 1].offset + 1;
+    const next = batch.nextOffset;
     const { initial, max } = o.backoffMs ?? { initial: 100, max: 5_000 };
     let wait = initial;
     for (let attempt = 1;; attempt++) {

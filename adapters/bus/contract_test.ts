@@ -109,6 +109,10 @@ for (const impl of impls) {
       await bus.publish("in", [{ key: "k", value: "a" }, { key: "k", value: "b" }, { key: "k", value: "c" }]);
       await until(() => out.length >= 3, "the enriched output");
       await until(async () => await bus.pending("stage", "in") === 0, "the stage's offsets");
+      // A reader of transactional output commits past the transaction's commit marker,
+      // so its lag can reach 0 (shutdown's drain and the SSE resume wait for that).
+      await until(async () => await bus.pending("reader", "out") === 0, "the reader's commits, markers included");
+      for (const p of await bus.progress("reader", "out")) assert.equal(p.committed, p.end, `partition ${p.partition}`);
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(out.sort(), ["a!", "b!", "c!"], "each output exactly once despite the failed first try");
       await stage.stop();

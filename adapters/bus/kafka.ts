@@ -22,11 +22,13 @@ import type {
   Bus,
   IncomingMessage,
   OutgoingMessage,
+  PartitionProgress,
   SubscribeOptions,
   Subscription,
   TopicMessages,
   TopicSpec,
 } from "./port.ts";
+import { lagOf } from "./port.ts";
 
 type KafkaSettings = NonNullable<Config["kafka"]>;
 
@@ -204,6 +206,8 @@ export class KafkaBus implements Bus {
             topic: options.topic,
             partition: batch.partition,
             messages: batch.messages.map((m) => fromKafka(options.topic, batch.partition, m)),
+            // Past any commit markers and aborted messages the fetch brought after the last message.
+            nextOffset: Number(batch.lastOffset()) + 1,
           };
           const tp = { topic, partition: batch.partition };
           const ctx: BatchContext = {
@@ -220,9 +224,9 @@ export class KafkaBus implements Bus {
             if (stopping.signal.aborted) return;
             throw err;
           }
-          if (options.autoCommit !== false) await ctx.commit(b.messages[b.messages.length - 1].offset + 1);
+          if (options.autoCommit !== false) await ctx.commit(b.nextOffset);
           // Moves the fetch position on; committing stays the stage's business.
-          resolveOffset(batch.messages[batch.messages.length - 1].offset);
+          resolveOffset(String(b.nextOffset - 1));
           this.lastSuccess = Date.now();
         } finally {
           inFlight--;
@@ -244,6 +248,10 @@ export class KafkaBus implements Bus {
   }
 
   async pending(groupId: string, topic: string): Promise<number> {
+    return lagOf(await this.progress(groupId, topic));
+  }
+
+  async progress(groupId: string, topic: string): Promise<PartitionProgress[]> {
     const admin = await this.sharedAdmin();
     try {
       const [ends, committed] = await Promise.all([
@@ -251,10 +259,10 @@ export class KafkaBus implements Bus {
         admin.fetchOffsets({ groupId: this.named(groupId), topics: [this.named(topic)] }),
       ]);
       const at = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-      return ends.reduce((sum, p) => {
+      return ends.map((p) => {
         const c = at.get(p.partition) ?? -1;
-        return sum + Number(p.high) - (c < 0 ? Number(p.low) : c);
-      }, 0);
+        return { partition: p.partition, end: Number(p.high), committed: c < 0 ? Number(p.low) : c };
+      });
     } catch (err) {
       // Reconnect next time rather than keep a broken client.
       this.admin = undefined;

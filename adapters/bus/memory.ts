@@ -11,11 +11,13 @@ import type {
   Bus,
   IncomingMessage,
   OutgoingMessage,
+  PartitionProgress,
   SubscribeOptions,
   Subscription,
   TopicMessages,
   TopicSpec,
 } from "./port.ts";
+import { lagOf } from "./port.ts";
 import { partitionFor } from "./partitioner.ts";
 import { log } from "../../log.ts";
 
@@ -161,12 +163,18 @@ export class MemoryBus implements Bus {
     return Promise.resolve();
   }
 
-  pending(groupId: string, topicName: string): Promise<number> {
-    const topic = this.topic(topicName);
-    return Promise.resolve(topic.partitions.reduce((sum, part, p) => {
-      const at = this.committed.get(this.key(groupId, topicName, p)) ?? part.base;
-      return sum + part.end - at;
-    }, 0));
+  async pending(groupId: string, topicName: string): Promise<number> {
+    return lagOf(await this.progress(groupId, topicName));
+  }
+
+  progress(groupId: string, topicName: string): Promise<PartitionProgress[]> {
+    return Promise.resolve(
+      this.topic(topicName).partitions.map((part, partition) => ({
+        partition,
+        end: part.end,
+        committed: this.committed.get(this.key(groupId, topicName, partition)) ?? part.base,
+      })),
+    );
   }
 
   private async consume(options: SubscribeOptions, p: number, signal: AbortSignal): Promise<void> {
@@ -198,10 +206,16 @@ export class MemoryBus implements Bus {
         await partition.changed(signal);
         continue;
       }
-      const batch: Batch = { topic: topicName, partition: p, messages: partition.read(position, MAX_BATCH) };
+      const messages = partition.read(position, MAX_BATCH);
+      const batch: Batch = {
+        topic: topicName,
+        partition: p,
+        messages,
+        nextOffset: messages[messages.length - 1].offset + 1,
+      };
       try {
         await options.handleBatch(batch, ctx);
-        position = batch.messages[batch.messages.length - 1].offset + 1;
+        position = batch.nextOffset;
         if (options.autoCommit !== false) await ctx.commit(position);
         backoff = 50;
       } catch (err) {

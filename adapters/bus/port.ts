@@ -60,6 +60,26 @@ export interface Batch {
   topic: string;
   partition: number;
   messages: IncomingMessage[];
+  /**
+   * The offset after the last record this batch covers. With Kafka that can be past the
+   * last message: a transaction's commit marker or an aborted message takes an offset
+   * too, and a group that commits only up to its last message never reaches the end of
+   * a transactional topic (its lag would read 1 per partition for ever).
+   */
+  nextOffset: number;
+}
+
+export interface PartitionProgress {
+  partition: number;
+  /** The offset the next message appended will get. */
+  end: number;
+  /** The group's committed offset (where it resumes); the oldest kept offset when it has none. */
+  committed: number;
+}
+
+/** A group's lag: offsets appended that it has not committed. */
+export function lagOf(progress: PartitionProgress[]): number {
+  return progress.reduce((sum, p) => sum + Math.max(0, p.end - p.committed), 0);
 }
 
 export interface TopicMessages {
@@ -135,8 +155,10 @@ export interface Bus {
   /** Resolves once the messages are durable (with Kafka: acknowledged by the brokers). */
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
-  /** Messages on the topic the group has not committed yet (its consumer lag). */
+  /** Offsets on the topic the group has not committed yet (its consumer lag). */
   pending(groupId: string, topic: string): Promise<number>;
+  /** Per partition, the topic's end and the group's committed offset. */
+  progress(groupId: string, topic: string): Promise<PartitionProgress[]>;
   /** Whether the bus can take messages right now, and why not. */
   health(): { ok: boolean; detail: string };
   close(): Promise<void>;
