@@ -24,7 +24,8 @@ import { createLocationSinkStage } from "../pipeline/location_sink.ts";
 import { createEnrichStage } from "../pipeline/enrich.ts";
 import { createLiveStage, deliverLocally } from "../pipeline/live.ts";
 import { LiveHub } from "../pipeline/live_hub.ts";
-import { createSinkStage } from "../pipeline/sink.ts";
+import { createSinkStage, SINK_GROUP } from "../pipeline/sink.ts";
+import { CommitWatch } from "../pipeline/commit_watch.ts";
 import type { HttpOptions } from "../routes/app.ts";
 import { createHttpApp } from "../routes/app.ts";
 import type { AppContext, Readiness } from "./context.ts";
@@ -91,6 +92,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     deliver: (event) => deliverLocally({ hub, tracker }, event, Date.now()),
   });
   const sinkStage = createSinkStage({ bus, alerts: store.alerts });
+  const storeCatchUp = new CommitWatch({ progress: () => bus.progress(SINK_GROUP, TOPICS.enrichedAlerts) });
   const liveStage = createLiveStage({ bus, hub, tracker, instanceId: bootId });
   const alertActions = new AlertActions({
     bus,
@@ -145,7 +147,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     const [activeUsers, rawLag, sinkLag, archiveLag] = await Promise.all([
       proximity.countActive(now),
       lagOf("alertcircle-enrich", TOPICS.rawAlerts),
-      lagOf("alertcircle-sink", TOPICS.enrichedAlerts),
+      lagOf(SINK_GROUP, TOPICS.enrichedAlerts),
       lagOf("alertcircle-archive", TOPICS.enrichedAlerts),
     ]);
     // From this instance's tracker (every instance tracks every alert), not the store:
@@ -178,6 +180,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     archive,
     proximity,
     hub,
+    storeCatchUp,
     intake,
     locations,
     identity,
@@ -260,7 +263,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     for (;;) {
       const [enrich, sink] = await Promise.all([
         bus.pending("alertcircle-enrich", TOPICS.rawAlerts),
-        bus.pending("alertcircle-sink", TOPICS.enrichedAlerts),
+        bus.pending(SINK_GROUP, TOPICS.enrichedAlerts),
       ]);
       let archived = 1;
       if (enrich === 0) {
@@ -285,6 +288,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     lag.stop();
     await locationJob.stop();
     hub.closeAll("server shutting down");
+    storeCatchUp.close();
     const left = await drain(DRAIN_TIMEOUT_MS);
     if (left > 0) log.warn("app.drain_incomplete", { pending: left });
     // Enrichment first, so nothing new reaches the stages downstream while they stop.

@@ -13,11 +13,14 @@ import { isUpdate } from "../domain/alert.ts";
 import { decodeAlertEvent } from "./messages.ts";
 import { Stage } from "./runner.ts";
 
+/** The sink's consumer group: its commits say what the store holds. */
+export const SINK_GROUP = "alertcircle-sink";
+
 export function createSinkStage(deps: { bus: Bus; alerts: AlertStore }): Stage<AlertEvent> {
   return new Stage<AlertEvent>({
     name: "sink",
     bus: deps.bus,
-    groupId: "alertcircle-sink",
+    groupId: SINK_GROUP,
     topic: TOPICS.enrichedAlerts,
     fromBeginning: true,
     commit: "auto",

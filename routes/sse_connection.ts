@@ -37,6 +37,11 @@ export class SseConnection {
     }, { highWaterMark: 0 });
   }
 
+  /** Whether the client is still there to send to. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
   /** Offers a frame; false when the client is gone or too far behind (its queue is full). */
   send(frame: Uint8Array): boolean {
     if (this.closed) return false;

@@ -13,6 +13,7 @@ import { userId as userIdSchema } from "../../domain/schemas.ts";
 import { alertFrame, notificationFrame } from "../../pipeline/live_hub.ts";
 import type { AuthEnv } from "../auth.ts";
 import { mayRead, refuseRead } from "../auth.ts";
+import { log } from "../../log.ts";
 import { invalid } from "../problem.ts";
 import { SseConnection } from "../sse_connection.ts";
 
@@ -21,6 +22,12 @@ const HELLO = new TextEncoder().encode("retry: 2000\n: connected\n\n");
 
 /** How far before a reconnecting client's last event a replay from the store reaches. */
 const REPLAY_SLACK_MS = 30_000;
+/**
+ * How long a replay from the store waits for the store to hold every alert enriched
+ * before the client came back (the sink's partitions move within Kafka's 10 s session
+ * timeout after a crash; a store that is merely slow gets the rest of the time).
+ */
+const CATCH_UP_TIMEOUT_MS = 60_000;
 
 export function streamRoutes(ctx: AppContext, options: { queueFrames?: number } = {}) {
   /**
@@ -48,7 +55,28 @@ export function streamRoutes(ctx: AppContext, options: { queueFrames?: number } 
       .map((n) => notificationFrame(JSON.stringify(n.alert), n.alert.id, n.distanceM));
   }
 
-  return new Hono<AuthEnv>().get("/", async (c) => {
+  /**
+   * Sends a resumed client what it missed, from the store, once the store holds every
+   * alert enriched before the client came back. Until then the store can lack one: the
+   * sink runs behind `enriched_alerts`, and after a crash its partitions are still moving
+   * to the survivors, while the frame the client never got died with the crashed
+   * instance. The client is already subscribed meanwhile, so nothing enriched after it
+   * came back waits for this; the replayed frames can follow newer ones (the dashboard
+   * orders its feed by report time and drops repeats by id).
+   */
+  async function replayWhenStored(connection: SseConnection, lastEventId: string, userId: string | undefined) {
+    try {
+      if (!await ctx.storeCatchUp.caughtUp(CATCH_UP_TIMEOUT_MS)) {
+        log.warn("stream.replay_store_behind", { waitedMs: CATCH_UP_TIMEOUT_MS });
+      }
+      if (!connection.open) return;
+      for (const frame of await replayFromStore(lastEventId, userId)) connection.send(frame);
+    } catch (err) {
+      log.warn("stream.replay_failed", { error: String(err) });
+    }
+  }
+
+  return new Hono<AuthEnv>().get("/", (c) => {
     const rawUser = c.req.query("userId");
     let userId: string | undefined;
     if (rawUser !== undefined) {
@@ -58,15 +86,16 @@ export function streamRoutes(ctx: AppContext, options: { queueFrames?: number } 
       userId = parsed.data;
     }
     const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId");
-    const missed = lastEventId ? ctx.hub.replay(lastEventId, userId) ?? await replayFromStore(lastEventId, userId) : [];
+    const fromRing = lastEventId ? ctx.hub.replay(lastEventId, userId) : undefined;
     let unsubscribe = () => {};
     const connection = new SseConnection({
       queueFrames: options.queueFrames,
-      first: [HELLO, ...missed],
+      first: [HELLO, ...fromRing ?? []],
       onClose: () => unsubscribe(),
     });
     const client = { send: (f: Uint8Array) => connection.send(f), close: () => connection.close() };
     unsubscribe = userId === undefined ? ctx.hub.subscribeAll(client) : ctx.hub.subscribeUser(userId, client);
+    if (lastEventId && !fromRing) void replayWhenStored(connection, lastEventId, userId);
     c.header("Content-Type", "text/event-stream");
     c.header("Cache-Control", "no-cache");
     // Tell proxies not to buffer the stream.

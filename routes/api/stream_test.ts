@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { MemoryStore } from "../../adapters/store/memory.ts";
 import { destination } from "../../domain/geo.ts";
 import { newUser, placeUser, report, startTestApp } from "../../tests/support/app.ts";
 import { SseClient } from "../../tests/support/sse.ts";
@@ -86,6 +87,44 @@ Deno.test("SSE: a reconnecting client gets what it missed after Last-Event-ID", 
     await mapResume.waitFor((e) => e.event === "alert" && e.id === ids[2]);
     await mapResume.close();
   } finally {
+    await t.close();
+  }
+});
+
+Deno.test("SSE: a resume waits for the store to hold what was enriched before it, and live frames do not wait", async () => {
+  // The embedded store, with its alert writes held back as a sink that is behind (or
+  // whose partitions are moving after a crash) would hold them.
+  const store = new MemoryStore(300_000);
+  let release = () => {};
+  let held: Promise<void> | undefined;
+  const write = store.alerts.upsert.bind(store.alerts);
+  store.alerts.upsert = async (alerts) => {
+    if (held) await held;
+    return write(alerts);
+  };
+  const t = await startTestApp({}, { store });
+  try {
+    const [erin, reporter] = [await newUser(t.url), await newUser(t.url)];
+    await placeUser(t.url, erin, TLV);
+    const url = `${t.url}/api/stream?userId=${erin.userId}`;
+    const first = await SseClient.connect(url, erin.auth);
+    const seen = (await (await report(t.url, reporter, { type: "police", ...TLV })).json()).id;
+    await first.waitFor((e) => e.id === seen);
+    await first.close();
+    held = new Promise((r) => release = r);
+    // Made while erin was away, and not in the store yet.
+    const missed = (await (await report(t.url, reporter, { type: "tow_truck", ...destination(TLV, 0, 80) })).json()).id;
+    await new Promise((r) => setTimeout(r, 100));
+    const resumed = await SseClient.connect(url, { ...erin.auth, "Last-Event-ID": seen });
+    const live = (await (await report(t.url, reporter, { type: "bylaw_officer", ...destination(TLV, 90, 80) })).json())
+      .id;
+    await resumed.waitFor((e) => e.id === live);
+    assert.ok(!resumed.events.some((e) => e.id === missed), "not replayed before the store has it");
+    release();
+    await resumed.waitFor((e) => e.id === missed);
+    await resumed.close();
+  } finally {
+    release();
     await t.close();
   }
 });
