@@ -34,6 +34,7 @@ import { EventLoopLag } from "./event_loop_lag.ts";
 import { Identity, loadAuthSecret } from "./identity.ts";
 import { LocationUpdates } from "./locations.ts";
 import { RateLimiter } from "./rate_limiter.ts";
+import { topicSpecs } from "./topics.ts";
 import { ReportIntake } from "./reports.ts";
 
 export interface AppOverrides {
@@ -192,25 +193,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const http = createHttpApp(ctx, overrides.http);
 
   async function start(): Promise<void> {
-    await bus.ensureTopics([
-      { name: TOPICS.rawAlerts },
-      {
-        name: TOPICS.enrichedAlerts,
-        // An enriched alert lists everyone notified: ~35 KB for 750 users, megabytes in a
-        // crowd of tens of thousands. One such message must still fit.
-        config: { "max.message.bytes": String(8 * 1024 * 1024) },
-      },
-      { name: TOPICS.deadLetters },
-      {
-        name: TOPICS.userLocations,
-        // Keeps only what the TTL needs: enough to rebuild an index, never a history.
-        config: {
-          "cleanup.policy": "delete",
-          "retention.ms": String(config.locationTtlS * 1000),
-          "segment.ms": String(Math.min(60_000, config.locationTtlS * 1000)),
-        },
-      },
-    ]);
+    await bus.ensureTopics(topicSpecs(config));
     await warmUpIndex();
     // Live alerts already in the store, so repeats of them are recognised after a restart.
     for (const a of await store.alerts.live(Date.now(), { limit: 100_000 })) tracker.remember(a);

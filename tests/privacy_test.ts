@@ -1,12 +1,17 @@
 /**
- * Privacy by default, end to end through main.ts: no location outlives LOCATION_TTL_S,
- * and no user's id or position is written anywhere else — not in the logs (even at
- * debug level), not in the archive, not in any response to another user.
+ * Privacy by default, end to end through main.ts: no location outlives LOCATION_TTL_S
+ * (in memory, and on the real engines in Kafka and MongoDB), and no user's id or
+ * position is written anywhere else — not in the logs (even at debug level), not in
+ * the archive, not in any response to another user.
  */
 
 import assert from "node:assert/strict";
 import { destination } from "../domain/geo.ts";
+import { MongoClient } from "mongodb";
 import { newUser, placeUser, report } from "./support/app.ts";
+import { waitFor } from "./support/full_mode.ts";
+import { readTopic } from "./support/kcat.ts";
+import { fullModeEnv, realServices, uniqueName } from "./support/services.ts";
 import { startServiceProcess } from "./support/service_process.ts";
 import { SseClient } from "./support/sse.ts";
 
@@ -87,5 +92,47 @@ Deno.test("privacy: locations expire after their TTL; no ids or positions in log
     assert.ok(logs.includes('"level":"debug"'), "debug logging was on");
     assert.ok(!logs.includes("32.08123") && !logs.includes("34.78123"), "no positions in the logs");
     await Deno.remove(svc.dataDir, { recursive: true });
+  }
+});
+
+Deno.test("privacy on the real engines: a location is gone from Kafka and MongoDB soon after its TTL", async () => {
+  const name = uniqueName("privacy");
+  const env: Record<string, string> = { ...fullModeEnv(name), LOCATION_TTL_S: "10" };
+  const svc = await startServiceProcess(env, 60_000);
+  const mongo = new MongoClient(realServices().mongoUri);
+  const topic = `${env.KAFKA_TOPIC_PREFIX}user_locations`;
+  const inKafka = async (userId: string) =>
+    (await readTopic(realServices().kafkaBrokers, topic)).some((m) =>
+      m.key === userId || m.payload?.includes("32.0734567")
+    );
+  const inStore = async (userId: string) =>
+    await mongo.db(env.MONGODB_DATABASE).collection("latest_user_location").countDocuments({ _id: userId as never }) >
+      0;
+  try {
+    const carol = await newUser(svc.url);
+    const placedAt = Date.now();
+    assert.equal((await placeUser(svc.url, carol, { lat: 32.0734567, lng: 34.7734567 })).status, 200);
+    // Where it is kept while it is fresh: the topic every instance rebuilds its index from, and the store.
+    await waitFor(
+      "the location on Kafka and in the store",
+      async () => await inKafka(carol.userId) && await inStore(carol.userId) ? true : undefined,
+      8_000,
+    );
+    const goneAt: { kafka?: number; store?: number } = {};
+    await waitFor("the location gone from Kafka and the store", async () => {
+      if (goneAt.kafka === undefined && !await inKafka(carol.userId)) goneAt.kafka = Date.now();
+      if (goneAt.store === undefined && !await inStore(carol.userId)) goneAt.store = Date.now();
+      return goneAt.kafka && goneAt.store ? true : undefined;
+    }, 60_000);
+    const [kafka, store] = [(goneAt.kafka! - placedAt) / 1000, (goneAt.store! - placedAt) / 1000];
+    console.log(
+      `location gone ${kafka.toFixed(1)} s after posting from Kafka, ${store.toFixed(1)} s from MongoDB (TTL 10 s)`,
+    );
+    const after = Math.max(kafka, store);
+    // TTL + the broker's retention check (5 s here) + the sweeper's period (10 s) + a poll.
+    assert.ok(after < 30, `${after} s`);
+  } finally {
+    await mongo.close();
+    assert.equal(await svc.stop("SIGTERM"), 0, svc.output());
   }
 });

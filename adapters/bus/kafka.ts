@@ -1,5 +1,5 @@
 /**
- * The bus on Apache Kafka (kafkajs). Topics are created at start if missing; messages
+ * The bus on Apache Kafka (kafkajs). Topics are set up at start (kafka_topics.ts); messages
  * are keyed (kafkajs's default partitioner is Java's murmur2, the same as the embedded
  * bus); the producer is idempotent and acknowledged by all in-sync replicas before a
  * publish resolves. A stage that publishes what it consumed does both in one Kafka
@@ -16,6 +16,7 @@ import type { Admin, Consumer, KafkaConfig, Producer, SASLOptions } from "kafkaj
 import type { Config } from "../../config.ts";
 import { log } from "../../log.ts";
 import { Coalescer } from "./coalescer.ts";
+import { ensureKafkaTopics } from "./kafka_topics.ts";
 import type {
   Batch,
   BatchContext,
@@ -109,31 +110,11 @@ export class KafkaBus implements Bus {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = specs.filter((s) => !existing.has(this.named(s.name)));
-      if (missing.length > 0) {
-        // Another instance may create them at the same moment; "already exists" is fine.
-        const created = await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((s) => ({
-            topic: this.named(s.name),
-            numPartitions: s.partitions ?? this.settings.partitions,
-            replicationFactor: this.settings.replicationFactor,
-            configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
-          })),
-        });
-        if (created) log.info("kafka.topics_created", { topics: missing.map((s) => s.name) });
-      }
-      // Usable means every partition has a leader, whoever created the topic.
-      const names = specs.map((s) => this.named(s.name));
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const meta = await admin.fetchTopicMetadata({ topics: names }).catch(() => undefined);
-        const led = meta?.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-        if (led) break;
-        if (Date.now() > deadline) throw new Error(`topics ${names.join(", ")} have no leaders after 30 s`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await ensureKafkaTopics(
+        admin,
+        specs.map((s) => ({ ...s, name: this.named(s.name), partitions: s.partitions ?? this.settings.partitions })),
+        this.settings.replicationFactor,
+      );
     } finally {
       await admin.disconnect();
     }
