@@ -12,6 +12,8 @@ export interface Config {
   alertRadiusM: number;
   locationTtlS: number;
   alertTtlS: number;
+  /** How long Kafka keeps `enriched_alerts` (who was told of each alert); at least alertTtlS. */
+  enrichedRetentionS: number;
   simulate: boolean;
   simCenter: { lat: number; lng: number };
   simSpreadM: number;
@@ -156,6 +158,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): Config {
     alertRadiusM: number(env, "ALERT_RADIUS_M", 500, 1, 50_000),
     locationTtlS: number(env, "LOCATION_TTL_S", 300, 10, 86_400),
     alertTtlS: number(env, "ALERT_TTL_S", 600, 10, 86_400),
+    enrichedRetentionS: number(env, "ENRICHED_RETENTION_S", 3_600, 60, 30 * 86_400),
     simulate: flag(env, "SIMULATE", true),
     simCenter: latLng(env, "SIM_CENTER", { lat: 32.0853, lng: 34.7818 }),
     simSpreadM: number(env, "SIM_SPREAD_M", 3_000, 100, 100_000),

@@ -6,11 +6,10 @@
  */
 
 import type { Bus } from "../adapters/bus/port.ts";
-import { jsonMessage, TOPICS } from "../adapters/bus/port.ts";
 import type { AlertStore, LocationStore } from "../adapters/store/port.ts";
 import type { AlertUpdate } from "../domain/alert.ts";
 import { distanceM } from "../domain/geo.ts";
-import { areaKey } from "../domain/grid.ts";
+import { alertOutputs } from "../pipeline/alert_outputs.ts";
 import type { AlertTracker } from "../pipeline/alert_tracker.ts";
 
 export type GoneVote =
@@ -52,9 +51,9 @@ export class AlertActions {
         expiresAt: at,
         ended: true,
       };
-      await this.deps.bus.publish(TOPICS.enrichedAlerts, [
-        jsonMessage(areaKey(alert.lat, alert.lng), update),
-      ]);
+      // enriched_alerts first: a retry after a failure in between repeats the change only
+      // where repeats are dropped by id (store, live push), not in the archive.
+      for (const out of alertOutputs([update])) await this.deps.bus.publish(out.topic, out.messages);
     }
     return { outcome: vote.counted ? "counted" : "already_voted", votes: vote.votes, needed, ended };
   }

@@ -18,7 +18,7 @@ import { log } from "../log.ts";
 import { MemoryLocationStore, MemoryStore } from "../adapters/store/memory.ts";
 import { LocationIndex } from "../domain/location_index.ts";
 import { AlertTracker } from "../pipeline/alert_tracker.ts";
-import { ArchiveStage } from "../pipeline/archive.ts";
+import { ARCHIVE_GROUP, ArchiveStage } from "../pipeline/archive.ts";
 import { createLocationFeedStage } from "../pipeline/location_feed.ts";
 import { createLocationSinkStage } from "../pipeline/location_sink.ts";
 import { createEnrichStage } from "../pipeline/enrich.ts";
@@ -149,7 +149,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       proximity.countActive(now),
       lagOf("alertcircle-enrich", TOPICS.rawAlerts),
       lagOf(SINK_GROUP, TOPICS.enrichedAlerts),
-      lagOf("alertcircle-archive", TOPICS.enrichedAlerts),
+      lagOf(ARCHIVE_GROUP, TOPICS.publicAlerts),
     ]);
     // From this instance's tracker (every instance tracks every alert), not the store:
     // counting live alerts in MongoDB would read every live alert's document.
@@ -251,7 +251,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       let archived = 1;
       if (enrich === 0) {
         await archiveStage.flushNow().catch((err) => log.warn("app.drain_flush_failed", { error: String(err) }));
-        archived = await bus.pending("alertcircle-archive", TOPICS.enrichedAlerts);
+        archived = await bus.pending(ARCHIVE_GROUP, TOPICS.publicAlerts);
       }
       const pending = enrich + sink + archived;
       if (pending === 0 || Date.now() > deadline) return pending;

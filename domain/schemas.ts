@@ -95,6 +95,35 @@ export const AlertUpdateMessage = z.object({
   ended: z.boolean().optional(),
 });
 
+/** A `public_alerts` message: an alert or a change, as the archive keeps it. */
+export const AlertEventRecordMessage = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("alert"),
+    id: z.string().min(1).max(64),
+    type: alertType,
+    lat: latitude,
+    lng: longitude,
+    note: z.string().max(4 * NOTE_MAX).optional(),
+    reportedAt: isoTime,
+    enrichedAt: isoTime,
+    expiresAt: isoTime,
+    radiusM: z.number().positive(),
+    notifiedCount: z.number().int().nonnegative(),
+    area: z.string().min(1).max(64),
+    source: z.string().min(1).max(32),
+  }),
+  z.object({
+    kind: z.literal("update"),
+    id: z.string().min(1).max(100),
+    alertId: z.string().min(1).max(64),
+    at: isoTime,
+    expiresAt: isoTime,
+    confirmedBy: z.string().max(64).optional(),
+    ended: z.boolean().optional(),
+    area: z.string().min(1).max(64),
+  }),
+]);
+
 /** A `user_locations` message (the key is the user id; a null value forgets the user). */
 export const LocationMessage = z.object({
   lat: latitude,

@@ -1,5 +1,5 @@
 /**
- * The archive stage: `enriched_alerts` → JSON Lines objects under
+ * The archive stage: `public_alerts` → JSON Lines objects under
  * `dt=YYYY-MM-DD/hour=HH/<partition>-<firstOffset>-<lastOffset>.jsonl`.
  *
  * Records are buffered per partition and written when the buffer reaches
@@ -10,93 +10,21 @@
  * archives an alert twice.
  *
  * Privacy: records keep the alert and how many were notified; never user ids, not even
- * the reporter's.
+ * the reporter's. It reads `public_alerts`, which never carries them (see alert_outputs.ts),
+ * rather than `enriched_alerts`, which is kept only while alerts can be live.
  */
 
 import type { Archive } from "../adapters/archive/port.ts";
 import type { Batch, BatchContext, Bus } from "../adapters/bus/port.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
-import type { AlertEvent, AlertUpdate, EnrichedAlert } from "../domain/alert.ts";
-import { isUpdate } from "../domain/alert.ts";
-import { areaKey } from "../domain/grid.ts";
+import type { AlertEventRecord } from "../domain/alert_record.ts";
 import { log } from "../log.ts";
-import { decodeAlertEvent } from "./messages.ts";
+import { decodeAlertEventRecord } from "./messages.ts";
 import type { Decoded } from "./runner.ts";
 import { Stage } from "./runner.ts";
 
-/** One archived line for a new alert. */
-export interface ArchiveRecord {
-  kind: "alert";
-  id: string;
-  type: string;
-  lat: number;
-  lng: number;
-  note?: string;
-  reportedAt: string;
-  enrichedAt: string;
-  expiresAt: string;
-  radiusM: number;
-  notifiedCount: number;
-  area: string;
-  source: string;
-  partition: number;
-  offset: number;
-}
-
-/** One archived line for a change to an alert (a confirmation, or its early end). */
-export interface ArchiveUpdateRecord {
-  kind: "update";
-  id: string;
-  alertId: string;
-  at: string;
-  expiresAt: string;
-  confirmedBy?: string;
-  ended?: boolean;
-  area: string;
-  partition: number;
-  offset: number;
-}
-
-export function toArchiveRecord(e: AlertEvent, partition: number, offset: number): ArchiveRecord | ArchiveUpdateRecord {
-  return isUpdate(e) ? updateRecord(e, partition, offset) : alertRecord(e, partition, offset);
-}
-
-function updateRecord(u: AlertUpdate, partition: number, offset: number): ArchiveUpdateRecord {
-  const r: ArchiveUpdateRecord = {
-    kind: "update",
-    id: u.id,
-    alertId: u.alertId,
-    at: u.at,
-    expiresAt: u.expiresAt,
-    area: areaKey(u.lat, u.lng),
-    partition,
-    offset,
-  };
-  if (u.confirmedBy) r.confirmedBy = u.confirmedBy;
-  if (u.ended) r.ended = true;
-  return r;
-}
-
-function alertRecord(a: EnrichedAlert, partition: number, offset: number): ArchiveRecord {
-  const r: ArchiveRecord = {
-    kind: "alert",
-    id: a.id,
-    type: a.type,
-    lat: a.lat,
-    lng: a.lng,
-    reportedAt: a.reportedAt,
-    enrichedAt: a.enrichedAt,
-    expiresAt: a.expiresAt,
-    radiusM: a.radiusM,
-    notifiedCount: a.notifiedCount,
-    area: areaKey(a.lat, a.lng),
-    source: a.source,
-    partition,
-    offset,
-  };
-  if (a.note !== undefined) r.note = a.note;
-  return r;
-}
+/** One archived line: the alert or change as `public_alerts` carries it, and where it was read. */
+export type ArchiveLine = AlertEventRecord & { partition: number; offset: number };
 
 /** `dt=YYYY-MM-DD/hour=HH` of the alert's report time, in UTC. */
 export function hourFolder(isoTime: string): string {
@@ -136,21 +64,24 @@ export interface ArchiveSettings {
   maxRecords: number;
 }
 
+/** The archive's consumer group (one for all instances: each record is archived once). */
+export const ARCHIVE_GROUP = "alertcircle-archive";
+
 export class ArchiveStage {
-  readonly stage: Stage<AlertEvent>;
+  readonly stage: Stage<AlertEventRecord>;
   private readonly buffers = new Map<number, PartitionBuffer>();
   private timer?: ReturnType<typeof setInterval>;
   written = 0;
 
   constructor(private readonly deps: { bus: Bus; archive: Archive; settings: ArchiveSettings }) {
-    this.stage = new Stage<AlertEvent>({
+    this.stage = new Stage<AlertEventRecord>({
       name: "archive",
       bus: deps.bus,
-      groupId: "alertcircle-archive",
-      topic: TOPICS.enrichedAlerts,
+      groupId: ARCHIVE_GROUP,
+      topic: TOPICS.publicAlerts,
       fromBeginning: true,
       commit: "manual",
-      decode: decodeAlertEvent,
+      decode: decodeAlertEventRecord,
       step: (items, batch, ctx) => this.step(items, batch, ctx),
       onRevoke: (_topic, partition) => partition === undefined ? this.buffers.clear() : this.buffers.delete(partition),
     });
@@ -188,7 +119,7 @@ export class ArchiveStage {
     return { ...this.stage.stats, objectsWritten: this.written, buffered };
   }
 
-  private step(items: Decoded<AlertEvent>[], batch: Batch, ctx: BatchContext): Promise<void> {
+  private step(items: Decoded<AlertEventRecord>[], batch: Batch, ctx: BatchContext): Promise<void> {
     const partition = batch.partition;
     let buffer = this.buffers.get(partition);
     if (!buffer) {
@@ -213,7 +144,7 @@ export class ArchiveStage {
       for (const { message, value } of items) {
         // The runner retries a failed step with the same items: skip what is already in.
         if (message.offset <= b.handledThrough) continue;
-        const folder = hourFolder(isUpdate(value) ? value.at : value.reportedAt);
+        const folder = hourFolder(value.kind === "update" ? value.at : value.reportedAt);
         if (b.recovering && b.count === 0 && await this.alreadyArchived(partition, folder, message.offset, b)) {
           continue;
         }
@@ -223,7 +154,8 @@ export class ArchiveStage {
           b.objects.push(current);
         }
         if (b.count === 0) b.firstBufferedAt = Date.now();
-        current.lines.push(JSON.stringify(toArchiveRecord(value, partition, message.offset)));
+        const line: ArchiveLine = { ...value, partition, offset: message.offset };
+        current.lines.push(JSON.stringify(line));
         current.last = message.offset;
         b.handledThrough = message.offset;
         b.count++;

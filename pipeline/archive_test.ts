@@ -5,6 +5,7 @@ import { MemoryBus } from "../adapters/bus/memory.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
 import type { EnrichedAlert } from "../domain/alert.ts";
 import { setLogLevel } from "../log.ts";
+import { alertOutputs } from "./alert_outputs.ts";
 import { ArchiveStage, hourFolder, objectKey } from "./archive.ts";
 
 setLogLevel("error");
@@ -44,8 +45,10 @@ async function readAll(archive: Archive): Promise<Map<string, string[]>> {
   return out;
 }
 
+/** As enrichment publishes them: the archive reads the public records, as JSON text. */
 async function publishAlerts(bus: MemoryBus, alerts: EnrichedAlert[]) {
-  await bus.publish(TOPICS.enrichedAlerts, alerts.map((a) => ({ key: "one-area", value: JSON.stringify(a) })));
+  const pub = alertOutputs(alerts).find((o) => o.topic === TOPICS.publicAlerts)!;
+  await bus.publish(pub.topic, pub.messages.map((m) => ({ key: m.key, value: m.value })));
 }
 
 Deno.test("archive: batches by count, names objects by partition and offsets, keeps no user ids", async () => {
@@ -56,7 +59,7 @@ Deno.test("archive: batches by count, names objects by partition and offsets, ke
   await stage.start();
   await publishAlerts(bus, Array.from({ length: 7 }, (_, i) => alert(i)));
   await until(async () => (await archive.list("")).length === 2);
-  assert.equal(await bus.pending("alertcircle-archive", TOPICS.enrichedAlerts), 1, "the 7th waits for its flush");
+  assert.equal(await bus.pending("alertcircle-archive", TOPICS.publicAlerts), 1, "the 7th waits for its flush");
   await stage.stop(); // flushes the rest
   const objects = await readAll(archive);
   assert.deepEqual([...objects.keys()], [
@@ -69,7 +72,7 @@ Deno.test("archive: batches by count, names objects by partition and offsets, ke
   const first = JSON.parse(objects.get("dt=2026-12-04/hour=15/0-0-2.jsonl")![0]);
   assert.equal(first.notifiedCount, 2);
   assert.equal(first.offset, 0);
-  assert.equal(await bus.pending("alertcircle-archive", TOPICS.enrichedAlerts), 0);
+  assert.equal(await bus.pending("alertcircle-archive", TOPICS.publicAlerts), 0);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -100,7 +103,7 @@ Deno.test("archive: after a crash between upload and commit, a restart skips wha
   await publishAlerts(bus, alerts);
   const stage = new ArchiveStage({ bus, archive, settings: { flushMs: 60_000, maxRecords: 100 } });
   await stage.start();
-  await until(async () => (await bus.pending("alertcircle-archive", TOPICS.enrichedAlerts)) <= 2);
+  await until(async () => (await bus.pending("alertcircle-archive", TOPICS.publicAlerts)) <= 2);
   await stage.stop();
   const objects = await readAll(archive);
   assert.deepEqual([...objects.keys()], [objectKey(folder, 0, 0, 2), objectKey(folder, 0, 3, 4)]);
@@ -126,9 +129,9 @@ Deno.test("archive: an unavailable archive is retried and catches up without los
   await stage.start();
   await publishAlerts(bus, Array.from({ length: 5 }, (_, i) => alert(i)));
   await new Promise((r) => setTimeout(r, 400));
-  assert.equal(await bus.pending("alertcircle-archive", TOPICS.enrichedAlerts), 5, "nothing committed while down");
+  assert.equal(await bus.pending("alertcircle-archive", TOPICS.publicAlerts), 5, "nothing committed while down");
   down = false;
-  await until(async () => await bus.pending("alertcircle-archive", TOPICS.enrichedAlerts) === 0, 10_000);
+  await until(async () => await bus.pending("alertcircle-archive", TOPICS.publicAlerts) === 0, 10_000);
   const ids = [...(await readAll(real)).values()].flat().map((l) => JSON.parse(l).id).sort();
   assert.deepEqual(ids, ["alert-0", "alert-1", "alert-2", "alert-3", "alert-4"]);
   await stage.stop();
@@ -142,7 +145,7 @@ Deno.test("archive: on a bus that does not outlive the process it commits as it 
   const stage = new ArchiveStage({ bus, archive, settings: { flushMs: 60_000, maxRecords: 100 } });
   await stage.start();
   await publishAlerts(bus, Array.from({ length: 5 }, (_, i) => alert(i)));
-  await until(async () => await bus.pending("alertcircle-archive", TOPICS.enrichedAlerts) === 0);
+  await until(async () => await bus.pending("alertcircle-archive", TOPICS.publicAlerts) === 0);
   assert.deepEqual(await archive.list(""), [], "committed before the flush, nothing written yet");
   await stage.stop();
   const ids = [...(await readAll(archive)).values()].flat().map((l) => JSON.parse(l).id);

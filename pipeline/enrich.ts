@@ -1,5 +1,6 @@
 /**
- * Enrichment: `raw_alerts` → `enriched_alerts`. A report becomes a new alert telling
+ * Enrichment: `raw_alerts` → `enriched_alerts`, and the same alerts without user ids to
+ * `public_alerts` (see alert_outputs.ts). A report becomes a new alert telling
  * everyone within the radius, or — when it repeats a live alert (same type, within
  * DEDUPE_RADIUS_M, that alert reported or confirmed within DEDUPE_WINDOW_S) — a
  * confirmation of that alert, which extends its life and tells nobody again. The steps
@@ -7,11 +8,11 @@
  * tracker and lets the runner publish and commit.
  */
 
-import type { Bus, OutgoingMessage } from "../adapters/bus/port.ts";
-import { jsonMessage, TOPICS } from "../adapters/bus/port.ts";
+import type { Bus } from "../adapters/bus/port.ts";
+import { TOPICS } from "../adapters/bus/port.ts";
 import type { LocationStore, Nearby } from "../adapters/store/port.ts";
 import type { AlertEvent, AlertUpdate, EnrichedAlert, PublicAlert, Report } from "../domain/alert.ts";
-import { areaKey } from "../domain/grid.ts";
+import { alertOutputs } from "./alert_outputs.ts";
 import type { AlertTracker } from "./alert_tracker.ts";
 import { decodeReport } from "./messages.ts";
 import { Stage } from "./runner.ts";
@@ -90,7 +91,7 @@ export function createEnrichStage(deps: {
     commit: "auto",
     decode: decodeReport,
     async step(items) {
-      const messages: OutgoingMessage[] = [];
+      const events: AlertEvent[] = [];
       for (const { value: report } of items) {
         const t = now();
         const repeat = s.dedupeWindowMs > 0
@@ -101,8 +102,7 @@ export function createEnrichStage(deps: {
           const update = confirmation(report, repeat, s.alertTtlMs);
           deps.tracker.apply(update);
           deps.deliver?.(update);
-          // Keyed like the alert, so the change follows it on the same partition.
-          messages.push(jsonMessage(areaKey(repeat.lat, repeat.lng), update));
+          events.push(update);
           continue;
         }
         const nearby = await deps.proximity.near(report.lat, report.lng, s.radiusM, t);
@@ -110,9 +110,9 @@ export function createEnrichStage(deps: {
         // Known at once, so a repeat later in this same batch joins it.
         deps.tracker.apply(enriched);
         deps.deliver?.(enriched);
-        messages.push(jsonMessage(areaKey(report.lat, report.lng), enriched));
+        events.push(enriched);
       }
-      return [{ topic: TOPICS.enrichedAlerts, messages }];
+      return alertOutputs(events);
     },
   });
 }

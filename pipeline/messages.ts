@@ -6,7 +6,14 @@
 import type { z } from "zod";
 import type { IncomingMessage } from "../adapters/bus/port.ts";
 import type { AlertEvent, Report } from "../domain/alert.ts";
-import { AlertUpdateMessage, EnrichedAlertMessage, LocationMessage, ReportMessage } from "../domain/schemas.ts";
+import type { AlertEventRecord } from "../domain/alert_record.ts";
+import {
+  AlertEventRecordMessage,
+  AlertUpdateMessage,
+  EnrichedAlertMessage,
+  LocationMessage,
+  ReportMessage,
+} from "../domain/schemas.ts";
 import { PoisonMessage } from "./runner.ts";
 
 function parseJson(message: IncomingMessage): unknown {
@@ -41,6 +48,11 @@ export function decodeAlertEvent(message: IncomingMessage): AlertEvent {
     return decodeJson(message, AlertUpdateMessage, "an alert update", json) as AlertEvent;
   }
   return decodeJson(message, EnrichedAlertMessage, "an enriched alert", json) as AlertEvent;
+}
+
+/** A `public_alerts` message: an alert or a change as the archive keeps it. */
+export function decodeAlertEventRecord(message: IncomingMessage): AlertEventRecord {
+  return decodeJson(message, AlertEventRecordMessage, "an alert record") as AlertEventRecord;
 }
 
 /** A `user_locations` message: where the user (the key) is now, or null to forget them. */

@@ -43,6 +43,13 @@ Deno.test("full mode: Kafka + MongoDB protocol + S3, from POST to SSE, Kafka, al
     const payload = JSON.parse(enriched.payload!);
     assert.deepEqual(payload.notifiedUserIds, [near.userId]);
     assert.match(enriched.key!, /^a\d+$/, "keyed by a coarse area cell");
+    // The long-lived copy, which the archive reads, names nobody: not who was told, not the reporter.
+    const record = await waitFor("the public record in Kafka", async () => {
+      const messages = await readTopic(realServices().kafkaBrokers, `${env.KAFKA_TOPIC_PREFIX}public_alerts`);
+      return messages.find((m) => m.payload?.includes(id));
+    });
+    assert.equal(JSON.parse(record.payload!).notifiedCount, 1);
+    for (const u of [near, reporter]) assert.ok(!record.payload!.includes(u.userId));
 
     const doc = await waitFor(
       "the alerts_live document",

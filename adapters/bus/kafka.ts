@@ -305,8 +305,16 @@ export class KafkaBus implements Bus {
       for (const { outputs } of items) {
         for (const o of outputs) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), ...o.messages]);
       }
-      for (const [topic, messages] of byTopic) {
-        for (const chunk of bySize(messages)) await tx.send({ topic: this.named(topic), messages: chunk.map(toKafka) });
+      // One produce request per round: the i-th chunk of every topic together (an alert and
+      // its public record travel in one round trip), each chunk a record batch of its own.
+      const chunks = [...byTopic].map(([topic, messages]) => ({ topic: this.named(topic), parts: bySize(messages) }));
+      for (let i = 0; chunks.some((c) => i < c.parts.length); i++) {
+        await tx.sendBatch({
+          topicMessages: chunks.filter((c) => i < c.parts.length).map((c) => ({
+            topic: c.topic,
+            messages: c.parts[i].map(toKafka),
+          })),
+        });
       }
       const offsets = new Map<string, { topic: string; partitions: Map<number, number> }>();
       for (const { tp, next } of items) {

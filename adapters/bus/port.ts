@@ -6,7 +6,10 @@
 
 export const TOPICS = {
   rawAlerts: "raw_alerts",
+  /** Alerts with who was told and how far they were: kept only while alerts can be live. */
   enrichedAlerts: "enriched_alerts",
+  /** The same alerts and changes without any user's id or distance: what the archive keeps. */
+  publicAlerts: "public_alerts",
   /** Latest location per user, keyed by user id, for every instance's proximity index. */
   userLocations: "user_locations",
   deadLetters: "alerts_dlq",
