@@ -21,7 +21,7 @@ import { AlertTracker } from "../pipeline/alert_tracker.ts";
 import { ARCHIVE_GROUP, ArchiveStage } from "../pipeline/archive.ts";
 import { createLocationFeedStage } from "../pipeline/location_feed.ts";
 import { createLocationSinkStage } from "../pipeline/location_sink.ts";
-import { createEnrichStage } from "../pipeline/enrich.ts";
+import { createEnrichStage, ENRICH_GROUP } from "../pipeline/enrich.ts";
 import { createLiveStage, deliverLocally } from "../pipeline/live.ts";
 import { LiveHub } from "../pipeline/live_hub.ts";
 import { createSinkStage, SINK_GROUP } from "../pipeline/sink.ts";
@@ -122,7 +122,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       intervalMs: config.simReportIntervalS * 1000,
     })
     : undefined;
-  const sweeper = new Sweeper(store, ownIndex ? proximity : undefined, tracker);
+  const sweeper = new Sweeper(
+    store,
+    ownIndex ? proximity : undefined,
+    tracker,
+    () => bus.deleteConsumed(ENRICH_GROUP, TOPICS.rawAlerts),
+  );
   let started = false;
   const lag = new EventLoopLag();
   let heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -147,7 +152,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     const lagOf = (group: string, topic: string) => bus.pending(group, topic).catch(() => null);
     const [activeUsers, rawLag, sinkLag, archiveLag] = await Promise.all([
       proximity.countActive(now),
-      lagOf("alertcircle-enrich", TOPICS.rawAlerts),
+      lagOf(ENRICH_GROUP, TOPICS.rawAlerts),
       lagOf(SINK_GROUP, TOPICS.enrichedAlerts),
       lagOf(ARCHIVE_GROUP, TOPICS.publicAlerts),
     ]);
@@ -245,7 +250,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const [enrich, sink] = await Promise.all([
-        bus.pending("alertcircle-enrich", TOPICS.rawAlerts),
+        bus.pending(ENRICH_GROUP, TOPICS.rawAlerts),
         bus.pending(SINK_GROUP, TOPICS.enrichedAlerts),
       ]);
       let archived = 1;

@@ -1,6 +1,9 @@
 /**
- * Reclaims space held by expired locations and alerts. Reads already ignore expired
- * entries, so how often this runs affects memory only, never what anyone sees.
+ * Reclaims space held by expired locations and alerts, and deletes reports already
+ * enriched from the bus. Reads already ignore expired entries, so how often this runs
+ * affects memory only, never what anyone sees; what it deletes is what nobody needs
+ * any more, and for privacy it goes within a sweep's period, not at the bus's
+ * retention (a report pairs its reporter's id with a place).
  */
 
 import type { LocationStore, Store } from "../adapters/store/port.ts";
@@ -15,6 +18,8 @@ export class Sweeper {
     /** This instance's proximity index, when it is a copy separate from the store. */
     private readonly proximity?: LocationStore,
     private readonly tracker?: AlertTracker,
+    /** Deletes what enrichment has committed from `raw_alerts`; returns how many went. */
+    private readonly deleteEnrichedReports?: () => Promise<number>,
     // Often enough that an expired location is gone from memory within seconds of its TTL.
     private readonly everyMs = 10_000,
   ) {}
@@ -39,13 +44,19 @@ export class Sweeper {
     this.timer = undefined;
   }
 
-  async sweep(now = Date.now()): Promise<{ locations: number; alerts: number }> {
+  async sweep(now = Date.now()): Promise<{ locations: number; alerts: number; reports: number }> {
     // Memory first: quick, whatever the store's speed.
     await this.proximity?.sweep(now);
     this.tracker?.expire(now);
+    // Apart from the store's sweeps, so that a broker that refuses it (no permission to
+    // delete records) or is down does not keep expired locations in the store.
+    const reports = await this.deleteEnrichedReports?.().catch((err) => {
+      log.warn("sweeper.reports_not_deleted", { error: String(err) });
+      return 0;
+    }) ?? 0;
     const locations = await this.store.locations.sweep(now);
     const alerts = await this.store.alerts.sweep(now);
-    if (locations + alerts > 0) log.debug("sweeper.reclaimed", { locations, alerts });
-    return { locations, alerts };
+    if (locations + alerts + reports > 0) log.debug("sweeper.reclaimed", { locations, alerts, reports });
+    return { locations, alerts, reports };
   }
 }

@@ -9,7 +9,7 @@ function fakeGroup() {
     state.asked++;
     if (state.failing) return Promise.reject(new Error("broker away"));
     return Promise.resolve(
-      state.ends.map((end, partition) => ({ partition, end, committed: state.committed[partition] })),
+      state.ends.map((end, partition) => ({ partition, end, committed: state.committed[partition], start: 0 })),
     );
   };
   return { state, progress };

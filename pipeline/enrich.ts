@@ -65,6 +65,9 @@ export function confirmation(report: Report, alert: PublicAlert, alertTtlMs: num
   };
 }
 
+/** Enrichment's consumer group (shared: each report is enriched once). */
+export const ENRICH_GROUP = "alertcircle-enrich";
+
 export function createEnrichStage(deps: {
   bus: Bus;
   proximity: Pick<LocationStore, "near">;
@@ -85,7 +88,7 @@ export function createEnrichStage(deps: {
   return new Stage<Report>({
     name: "enrich",
     bus: deps.bus,
-    groupId: "alertcircle-enrich",
+    groupId: ENRICH_GROUP,
     topic: TOPICS.rawAlerts,
     fromBeginning: true,
     commit: "auto",

@@ -74,6 +74,12 @@ Deno.test("full mode: Kafka + MongoDB protocol + S3, from POST to SSE, Kafka, al
       const records = await archivedRecords(`${env.S3_PREFIX}/`);
       return records.find((r) => r.id === id);
     });
+    // A report pairs its reporter's id with a place: once enriched it is deleted from
+    // raw_alerts by the next sweep (every 10 s), not kept for the broker's retention.
+    await waitFor("raw_alerts emptied of the enriched report", async () => {
+      const reports = await readTopic(realServices().kafkaBrokers, `${env.KAFKA_TOPIC_PREFIX}raw_alerts`);
+      return reports.length === 0 ? true : undefined;
+    }, 25_000);
     assert.match(
       archived.key,
       new RegExp(`^${env.S3_PREFIX}/dt=\\d{4}-\\d{2}-\\d{2}/hour=\\d{2}/\\d+-\\d+-\\d+\\.jsonl$`),

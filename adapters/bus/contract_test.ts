@@ -156,6 +156,52 @@ for (const impl of impls) {
 }
 
 for (const impl of impls) {
+  Deno.test(`bus contract [${impl.name}]: what a topic's only group has committed can be deleted, and nothing more`, async () => {
+    const bus = impl.open();
+    try {
+      await bus.ensureTopics([{ name: "reports" }]);
+      const seen: string[] = [];
+      let hold = false;
+      const sub = await bus.subscribe({
+        groupId: "only",
+        topic: "reports",
+        fromBeginning: true,
+        handleBatch: async (b) => {
+          // Later messages wait here uncommitted, as a stage that is behind would.
+          while (hold) await new Promise((r) => setTimeout(r, 10));
+          seen.push(...b.messages.map((m) => m.value!));
+        },
+      });
+      await bus.publish("reports", ["a", "b", "c"].map((v) => ({ key: "k", value: v })));
+      await until(async () => seen.length === 3 && await bus.pending("only", "reports") === 0, "the first three");
+      hold = true;
+      await bus.publish("reports", [{ key: "k", value: "d" }]);
+      await bus.deleteConsumed("only", "reports");
+      for (const p of await bus.progress("only", "reports")) {
+        assert.ok(p.start >= p.committed, `partition ${p.partition}: kept from ${p.start}, committed ${p.committed}`);
+      }
+      // A reader from the beginning now finds only what the group has not committed.
+      const late: string[] = [];
+      const reader = await bus.subscribe({
+        groupId: "late",
+        topic: "reports",
+        fromBeginning: true,
+        handleBatch: (b) => (late.push(...b.messages.map((m) => m.value!)), Promise.resolve()),
+      });
+      await until(() => late.length >= 1, "the uncommitted message");
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(late, ["d"]);
+      hold = false;
+      await until(() => seen.length === 4, "the held message");
+      for (const s of [sub, reader]) {
+        await s.stop();
+        await s.close();
+      }
+    } finally {
+      await bus.close();
+    }
+  });
+
   Deno.test(`bus contract [${impl.name}]: a batch whose output is megabytes for one partition goes through`, async () => {
     const bus = impl.open();
     try {

@@ -242,7 +242,12 @@ export class KafkaBus implements Bus {
       const at = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
       return ends.map((p) => {
         const c = at.get(p.partition) ?? -1;
-        return { partition: p.partition, end: Number(p.high), committed: c < 0 ? Number(p.low) : c };
+        return {
+          partition: p.partition,
+          end: Number(p.high),
+          committed: c < 0 ? Number(p.low) : c,
+          start: Number(p.low),
+        };
       });
     } catch (err) {
       // Reconnect next time rather than keep a broken client.
@@ -250,6 +255,23 @@ export class KafkaBus implements Bus {
       await admin.disconnect().catch(() => {});
       throw err;
     }
+  }
+
+  async deleteConsumed(groupId: string, topic: string): Promise<number> {
+    const done = (await this.progress(groupId, topic)).filter((p) => p.committed > p.start);
+    if (done.length === 0) return 0;
+    const admin = await this.sharedAdmin();
+    try {
+      await admin.deleteTopicRecords({
+        topic: this.named(topic),
+        partitions: done.map((p) => ({ partition: p.partition, offset: String(p.committed) })),
+      });
+    } catch (err) {
+      this.admin = undefined;
+      await admin.disconnect().catch(() => {});
+      throw err;
+    }
+    return done.reduce((n, p) => n + p.committed - p.start, 0);
   }
 
   /** One admin connection for the frequent lag questions (stats, drain, warm-up). */

@@ -167,12 +167,25 @@ export class MemoryBus implements Bus {
     return lagOf(await this.progress(groupId, topicName));
   }
 
+  /** This bus lets go of what every group has committed by itself, in chunks; this does it now. */
+  deleteConsumed(groupId: string, topicName: string): Promise<number> {
+    let deleted = 0;
+    this.topic(topicName).partitions.forEach((partition, p) => {
+      const before = partition.base;
+      const at = this.committed.get(this.key(groupId, topicName, p)) ?? partition.base;
+      this.trim(topicName, p, at);
+      deleted += partition.base - before;
+    });
+    return Promise.resolve(deleted);
+  }
+
   progress(groupId: string, topicName: string): Promise<PartitionProgress[]> {
     return Promise.resolve(
       this.topic(topicName).partitions.map((part, partition) => ({
         partition,
         end: part.end,
         committed: this.committed.get(this.key(groupId, topicName, partition)) ?? part.base,
+        start: part.base,
       })),
     );
   }
@@ -236,16 +249,17 @@ export class MemoryBus implements Bus {
     }
   }
 
-  private trim(topicName: string, p: number): void {
+  /** Drops what every active group has committed; with `upTo`, at once and no further than that. */
+  private trim(topicName: string, p: number, upTo?: number): void {
     const partition = this.topic(topicName).partitions[p];
-    let floor = partition.end - RETAINED_TAIL;
+    let floor = upTo ?? partition.end - RETAINED_TAIL;
     for (const c of this.active) {
       if (c.topic !== topicName) continue;
       const at = this.committed.get(this.key(c.groupId, topicName, p)) ?? partition.base;
       floor = Math.min(floor, at);
     }
     // Trim in chunks: slicing the array on every message would be quadratic.
-    if (floor - partition.base >= 16) partition.trimBelow(floor);
+    if (floor - partition.base >= (upTo === undefined ? 16 : 1)) partition.trimBelow(floor);
   }
 
   private topic(name: string, partitions = this.defaultPartitions): Topic {

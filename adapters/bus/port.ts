@@ -78,6 +78,8 @@ export interface PartitionProgress {
   end: number;
   /** The group's committed offset (where it resumes); the oldest kept offset when it has none. */
   committed: number;
+  /** The oldest offset still kept. */
+  start: number;
 }
 
 /** A group's lag: offsets appended that it has not committed. */
@@ -162,6 +164,11 @@ export interface Bus {
   pending(groupId: string, topic: string): Promise<number>;
   /** Per partition, the topic's end and the group's committed offset. */
   progress(groupId: string, topic: string): Promise<PartitionProgress[]>;
+  /**
+   * Deletes the messages the group has committed, for a topic that group alone reads:
+   * what it has consumed is not kept for the topic's retention. Returns how many went.
+   */
+  deleteConsumed(groupId: string, topic: string): Promise<number>;
   /** Whether the bus can take messages right now, and why not. */
   health(): { ok: boolean; detail: string };
   close(): Promise<void>;
