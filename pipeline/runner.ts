@@ -78,6 +78,8 @@ export class Stage<T> {
       fromBeginning: o.fromBeginning,
       autoCommit: false,
       readUncommitted: o.readUncommitted,
+      // An "auto" stage is done with a batch when its step returns and commits it then.
+      keepsNothingBetweenBatches: o.commit === "auto",
       onRevoke: o.onRevoke,
       handleBatch: (batch, ctx) => this.handle(batch, ctx),
     });

@@ -173,6 +173,16 @@ export class KafkaBus implements Bus {
     // whatever a stage buffered without committing will come again: let it drop that.
     consumer.on(consumer.events.GROUP_JOIN, () => options.onRevoke?.(options.topic));
     consumer.on(consumer.events.CRASH, (e) => this.noteError(e.payload.error));
+    if (options.keepsNothingBetweenBatches) {
+      // kafkajs handles a fetch with nothing to hand over itself (eachBatch is not called)
+      // and reports it as a batch of size 0; it comes after the partition's earlier batches
+      // were handled, so committing past it skips nothing.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.batchSize > 0 || payload.topic !== topic || stopping.signal.aborted) return;
+        commits.submit({ topic, partition: payload.partition, offset: Number(payload.lastOffset) + 1 })
+          .catch((err) => log.debug("kafka.skip_commit_failed", { error: String(err) }));
+      });
+    }
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: options.fromBeginning });
     await consumer.run({

@@ -127,6 +127,14 @@ export interface SubscribeOptions {
    */
   readUncommitted?: boolean;
   /**
+   * The consumer keeps nothing between batches: it is done with a batch when its handler
+   * returns. Then the bus may commit, on its behalf, past a fetch that brought nothing to
+   * handle (only a transaction's markers, or an aborted transaction's messages): without
+   * that, a partition whose newest records are an aborted transaction never shows the
+   * group caught up. A stage that buffers across batches (the archive) must not set it.
+   */
+  keepsNothingBetweenBatches?: boolean;
+  /**
    * Called when this consumer loses a partition or is rewound to its committed offset
    * (rebalance, failed batch): unflushed state for it must be dropped, as those messages
    * will be delivered again. No partition means all of them. Not called on a graceful stop.
