@@ -84,6 +84,7 @@ export class ArchiveStage {
       decode: decodeAlertEventRecord,
       step: (items, batch, ctx) => this.step(items, batch, ctx),
       onRevoke: (_topic, partition) => partition === undefined ? this.buffers.clear() : this.buffers.delete(partition),
+      onSkipped: (partition, next, commit) => this.skipped(partition, next, commit),
     });
   }
 
@@ -173,6 +174,23 @@ export class ArchiveStage {
         b.committedNext = safe;
       }
     });
+  }
+
+  /**
+   * A fetch with nothing to archive (a transaction's markers, or an aborted one's
+   * messages): committed past at once when nothing buffered waits, else by the flush.
+   */
+  private skipped(partition: number, next: number, commit: (next: number) => Promise<void>): void {
+    const b = this.buffers.get(partition);
+    const run = async () => {
+      if (b) {
+        b.readThrough = Math.max(b.readThrough, next);
+        if (b.count > 0 || next <= b.committedNext) return;
+        b.committedNext = next;
+      }
+      await commit(next);
+    };
+    (b ? this.locked(b, run) : run()).catch((err) => log.debug("archive.skip_commit_failed", { error: String(err) }));
   }
 
   /** Looks for an object a previous run wrote from `offset`; if found, skips through its last offset. */

@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import { LocalArchive } from "../adapters/archive/local.ts";
 import type { Archive } from "../adapters/archive/port.ts";
+import { Kafka, logLevel } from "kafkajs";
+import { KafkaBus } from "../adapters/bus/kafka.ts";
 import { MemoryBus } from "../adapters/bus/memory.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
 import type { EnrichedAlert } from "../domain/alert.ts";
+import { loadConfig } from "../config.ts";
 import { setLogLevel } from "../log.ts";
+import { realServices, uniqueName } from "../tests/support/services.ts";
 import { alertOutputs } from "./alert_outputs.ts";
-import { ArchiveStage, hourFolder, objectKey } from "./archive.ts";
+import { ARCHIVE_GROUP, ArchiveStage, hourFolder, objectKey } from "./archive.ts";
 
 setLogLevel("error");
 
@@ -151,4 +155,42 @@ Deno.test("archive: on a bus that does not outlive the process it commits as it 
   const ids = [...(await readAll(archive)).values()].flat().map((l) => JSON.parse(l).id);
   assert.deepEqual(ids, ["alert-0", "alert-1", "alert-2", "alert-3", "alert-4"]);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("archive on Kafka: its group reaches the end past commit markers and an aborted transaction", async () => {
+  const prefix = `${uniqueName("archive")}.`;
+  const config = loadConfig({ KAFKA_BROKERS: realServices().kafkaBrokers, KAFKA_TOPIC_PREFIX: prefix });
+  const bus = new KafkaBus(config.kafka!, "archive-test");
+  const kafka = new Kafka({ brokers: realServices().kafkaBrokers.split(","), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ transactionalId: `${prefix}tx`, idempotent: true, maxInFlightRequests: 1 });
+  const dir = await Deno.makeTempDir();
+  const archive = new LocalArchive(dir);
+  const stage = new ArchiveStage({ bus, archive, settings: { flushMs: 200, maxRecords: 100 } });
+  const topic = `${prefix}${TOPICS.publicAlerts}`;
+  const records = (alerts: EnrichedAlert[]) =>
+    alertOutputs(alerts).find((o) => o.topic === TOPICS.publicAlerts)!.messages.map((m) => ({ value: m.value }));
+  const lag = () => bus.pending(ARCHIVE_GROUP, TOPICS.publicAlerts);
+  try {
+    await bus.ensureTopics([{ name: TOPICS.publicAlerts, partitions: 1 }]);
+    await producer.connect();
+    // As enrichment writes them: in transactions, so each is followed by a commit marker.
+    const tx = await producer.transaction();
+    await tx.send({ topic, messages: records([alert(1), alert(2)]) });
+    await tx.commit();
+    await stage.start();
+    await until(async () => (await archive.list("")).length === 1 && await lag() === 0, 15_000);
+    // A crashed instance's transaction, aborted by its successor, is the partition's tail.
+    const aborted = await producer.transaction();
+    await aborted.send({ topic, messages: records([alert(3)]) });
+    await aborted.abort();
+    await until(async () => await lag() === 0, 15_000);
+    const lines = [...(await readAll(archive)).values()].flat().map((l) => JSON.parse(l).id);
+    assert.deepEqual(lines, ["alert-1", "alert-2"], "the aborted record is not archived");
+  } finally {
+    await stage.stop();
+    await stage.close();
+    await producer.disconnect();
+    await bus.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -12,6 +12,7 @@ import type {
   Bus,
   IncomingMessage,
   OutgoingMessage,
+  SubscribeOptions,
   Subscription,
   TopicMessages,
 } from "../adapters/bus/port.ts";
@@ -49,6 +50,8 @@ export interface StageOptions<T> {
   /** See the bus's SubscribeOptions.readUncommitted. */
   readUncommitted?: boolean;
   onRevoke?(topic: string, partition?: number): void;
+  /** See the bus's SubscribeOptions.onSkipped; "auto" stages commit past by default. */
+  onSkipped?: SubscribeOptions["onSkipped"];
   /** First and longest wait between retries of a failing step. */
   backoffMs?: { initial: number; max: number };
 }
@@ -78,8 +81,12 @@ export class Stage<T> {
       fromBeginning: o.fromBeginning,
       autoCommit: false,
       readUncommitted: o.readUncommitted,
-      // An "auto" stage is done with a batch when its step returns and commits it then.
-      keepsNothingBetweenBatches: o.commit === "auto",
+      onSkipped: o.onSkipped ?? (o.commit === "auto"
+        // An "auto" stage is done with a batch when its step returns: nothing waits behind.
+        ? (_partition, next, commit) => {
+          commit(next).catch((err) => log.debug("stage.skip_commit_failed", { stage: o.name, error: String(err) }));
+        }
+        : undefined),
       onRevoke: o.onRevoke,
       handleBatch: (batch, ctx) => this.handle(batch, ctx),
     });

@@ -173,14 +173,13 @@ export class KafkaBus implements Bus {
     // whatever a stage buffered without committing will come again: let it drop that.
     consumer.on(consumer.events.GROUP_JOIN, () => options.onRevoke?.(options.topic));
     consumer.on(consumer.events.CRASH, (e) => this.noteError(e.payload.error));
-    if (options.keepsNothingBetweenBatches) {
+    if (options.onSkipped) {
       // kafkajs handles a fetch with nothing to hand over itself (eachBatch is not called)
-      // and reports it as a batch of size 0; it comes after the partition's earlier batches
-      // were handled, so committing past it skips nothing.
+      // and reports it as a batch of size 0, after the partition's earlier batches.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.batchSize > 0 || payload.topic !== topic || stopping.signal.aborted) return;
-        commits.submit({ topic, partition: payload.partition, offset: Number(payload.lastOffset) + 1 })
-          .catch((err) => log.debug("kafka.skip_commit_failed", { error: String(err) }));
+        const commit = (next: number) => commits.submit({ topic, partition: payload.partition, offset: next });
+        options.onSkipped!(payload.partition, Number(payload.lastOffset) + 1, commit);
       });
     }
     await consumer.connect();

@@ -127,13 +127,13 @@ export interface SubscribeOptions {
    */
   readUncommitted?: boolean;
   /**
-   * The consumer keeps nothing between batches: it is done with a batch when its handler
-   * returns. Then the bus may commit, on its behalf, past a fetch that brought nothing to
-   * handle (only a transaction's markers, or an aborted transaction's messages): without
-   * that, a partition whose newest records are an aborted transaction never shows the
-   * group caught up. A stage that buffers across batches (the archive) must not set it.
+   * Called when a fetch brought nothing to hand over (only a transaction's markers, or an
+   * aborted transaction's messages), after the partition's earlier batches were handled,
+   * with the offset after it and a commit for that partition. A consumer that is done
+   * with everything before should commit it: otherwise a partition whose newest records
+   * are an aborted transaction never shows the group caught up.
    */
-  keepsNothingBetweenBatches?: boolean;
+  onSkipped?(partition: number, nextOffset: number, commit: (nextOffset: number) => Promise<void>): void;
   /**
    * Called when this consumer loses a partition or is rewound to its committed offset
    * (rebalance, failed batch): unflushed state for it must be dropped, as those messages
