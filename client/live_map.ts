@@ -178,8 +178,18 @@ export function mountLiveMap(L: typeof Leaflet.default, el: HTMLElement, s: MapS
 
   cb.onStatus("connecting");
   const events = new EventSource("/api/stream");
-  events.addEventListener("open", () => cb.onStatus("live"));
-  events.addEventListener("error", () => cb.onStatus("reconnecting"));
+  let dropped = false;
+  events.addEventListener("open", () => {
+    cb.onStatus("live");
+    // Back after a drop: the stream resumes from Last-Event-ID, and the live alerts are
+    // fetched again too, in case the replay's bound left some out (add() drops repeats).
+    if (dropped) loadAlerts().catch(() => {});
+    dropped = false;
+  });
+  events.addEventListener("error", () => {
+    dropped = true;
+    cb.onStatus("reconnecting");
+  });
   events.addEventListener("alert", (e) => add(JSON.parse((e as MessageEvent).data)));
   events.addEventListener("ended", (e) => remove(JSON.parse((e as MessageEvent).data).id));
   loadAlerts().catch(() => {});

@@ -68,6 +68,8 @@ export interface StageStats {
 export class Stage<T> {
   readonly stats: StageStats;
   private subscription?: Subscription;
+  /** Batches being handled now (a step, and its publish and commit). */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: StageOptions<T>) {
     this.stats = { name: options.name, processed: 0, deadLettered: 0, retries: 0 };
@@ -88,8 +90,22 @@ export class Stage<T> {
         }
         : undefined),
       onRevoke: o.onRevoke,
-      handleBatch: (batch, ctx) => this.handle(batch, ctx),
+      handleBatch: (batch, ctx) => {
+        const handling = this.handle(batch, ctx);
+        this.inFlight.add(handling);
+        handling.then(() => this.inFlight.delete(handling), () => this.inFlight.delete(handling));
+        return handling;
+      },
     });
+  }
+
+  /**
+   * Resolves once every batch being handled at the call has finished: its output is
+   * published (or the attempt failed). What a step hands out before its publish (the
+   * enrich stage's local delivery) is on the bus after this.
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Stops taking batches and waits for the one in flight; commits still work after. */

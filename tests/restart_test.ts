@@ -93,7 +93,20 @@ async function restartMidStream(signal: Deno.Signal) {
 
   // The watcher's feed, as the dashboard shows it (repeats dropped by id), has every
   // durable report once: nothing the crash interrupted is lost to them.
-  for (const id of durable) await stream.waitFor((e) => e.id === id || received.some((r) => r.id === id), 30_000);
+  try {
+    for (const id of durable) await stream.waitFor((e) => e.id === id || received.some((r) => r.id === id), 30_000);
+  } catch (err) {
+    // Enough to tell a lost frame from a late replay or a missing document.
+    const got = new Set([...received, ...stream.events].map((e) => e.id));
+    const missing = durable.filter((id) => !got.has(id));
+    console.log(
+      `missing ${missing} (accepted #${
+        missing.map((m) => accepted.indexOf(m))
+      }, ${acceptedBefore} before the stop), last id before it ${lastId}`,
+    );
+    console.log(next.output().split("\n").filter((l) => /"level":"(warn|error)"|app\.started/.test(l)).join("\n"));
+    throw err;
+  }
   received.push(...stream.events.filter((e) => e.event === "notification"));
   await stream.close();
   const feed = new Set(received.map((e) => e.id));

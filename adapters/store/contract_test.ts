@@ -156,6 +156,14 @@ for (const impl of impls) {
       assert.deepEqual(feed.map((n) => [n.alert.id, n.distanceM]), [["a2", 100], ["a1", 100]]);
       assert.deepEqual((await store.alerts.notificationsFor("bob", NOW, 10)).map((n) => n.distanceM), [101]);
       assert.deepEqual(await store.alerts.notificationsFor("nobody", NOW, 10), []);
+      // An SSE resume asks for everything reported since a time, not the newest page.
+      assert.deepEqual((await store.alerts.notificationsFor("ann", NOW, 10, NOW - 1_500)).map((n) => n.alert.id), [
+        "a2",
+      ]);
+      assert.deepEqual((await store.alerts.notificationsFor("ann", NOW, 10, NOW - 1_000)).map((n) => n.alert.id), [
+        "a2",
+      ]);
+      assert.deepEqual(await store.alerts.notificationsFor("ann", NOW, 10, NOW - 999), []);
       assert.equal(await store.alerts.sweep(NOW), 1);
     } finally {
       await cleanup();

@@ -190,11 +190,13 @@ export class MemoryAlertStore implements AlertStore {
     return Promise.resolve(out);
   }
 
-  notificationsFor(userId: string, now: number, limit: number): Promise<Notification[]> {
+  notificationsFor(userId: string, now: number, limit: number, since?: number): Promise<Notification[]> {
     const out: Notification[] = [];
     this.feeds.newestFirst(userId, (entry) => {
       const held = this.bySeq.get(Math.floor(entry / 65536));
-      if (held && held.expiresAt > now) out.push({ alert: held.alert, distanceM: entry % 65536 });
+      // Feeds are in arrival order, which across partitions is not quite report order: filter, don't stop.
+      const recent = since === undefined || Date.parse(held?.alert.reportedAt ?? "") >= since;
+      if (held && held.expiresAt > now && recent) out.push({ alert: held.alert, distanceM: entry % 65536 });
       return out.length < limit;
     });
     return Promise.resolve(out);

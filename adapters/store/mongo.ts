@@ -21,7 +21,7 @@
  */
 
 import { MongoBulkWriteError, MongoClient, MongoServerError } from "mongodb";
-import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from "mongodb";
 import type { Config } from "../../config.ts";
 import type { AlertUpdate, EnrichedAlert, Notification, PublicAlert } from "../../domain/alert.ts";
 import type { BBox } from "../../domain/geo.ts";
@@ -277,9 +277,11 @@ export class MongoAlertStore implements AlertStore {
     return docs.map(toPublic);
   }
 
-  async notificationsFor(userId: string, now: number, limit: number): Promise<Notification[]> {
+  async notificationsFor(userId: string, now: number, limit: number, since?: number): Promise<Notification[]> {
+    const filter: Filter<AlertDoc> = { notified: userId, expiresAt: { $gt: new Date(now) } };
+    if (since !== undefined) filter.reportedAt = { $gte: new Date(since) };
     const docs = await this.coll
-      .find({ notified: userId, expiresAt: { $gt: new Date(now) } }, {
+      .find(filter, {
         projection: { ...PUBLIC, notified: 1, distances: 1 },
       })
       .sort({ reportedAt: -1 })

@@ -44,8 +44,11 @@ export interface AlertStore {
   get(id: string, now: number): Promise<PublicAlert | undefined>;
   /** Alerts not yet expired, newest first, optionally inside a box. */
   live(now: number, options: { bbox?: BBox; limit: number }): Promise<PublicAlert[]>;
-  /** Live alerts the user was notified of, newest first. */
-  notificationsFor(userId: string, now: number, limit: number): Promise<Notification[]>;
+  /**
+   * Live alerts the user was notified of, newest first; with `since` (epoch ms) only
+   * those reported at or after it (an SSE resume asks for everything after a time).
+   */
+  notificationsFor(userId: string, now: number, limit: number, since?: number): Promise<Notification[]>;
   sweep(now: number): Promise<number>;
 }
 

@@ -22,6 +22,8 @@ const HELLO = new TextEncoder().encode("retry: 2000\n: connected\n\n");
 
 /** How far before a reconnecting client's last event a replay from the store reaches. */
 const REPLAY_SLACK_MS = 30_000;
+/** The most frames one replay sends (a bound on the work one reconnect can cause). */
+const REPLAY_MAX = 1_000;
 /**
  * How long a replay from the store waits for the store to hold every alert enriched
  * before the client came back (the sink's partitions move within Kafka's 10 s session
@@ -45,10 +47,12 @@ export function streamRoutes(ctx: AppContext, options: { queueFrames?: number } 
     const after = (reportedAt: string, id: string) =>
       id !== lastEventId && Date.parse(reportedAt) >= since - REPLAY_SLACK_MS;
     if (userId === undefined) {
-      const alerts = await ctx.store.alerts.live(now, { limit: 1_000 });
+      const alerts = await ctx.store.alerts.live(now, { limit: REPLAY_MAX });
       return alerts.filter((a) => after(a.reportedAt, a.id)).reverse().map(alertFrame);
     }
-    const notes = await ctx.store.alerts.notificationsFor(userId, now, 50);
+    // Everything since then, not the newest few: after a crash the replay waits for the
+    // store, and by then more notifications than a feed page may have come after the gap.
+    const notes = await ctx.store.alerts.notificationsFor(userId, now, REPLAY_MAX, since - REPLAY_SLACK_MS);
     return notes
       .filter((n) => after(n.alert.reportedAt, n.alert.id))
       .reverse()
