@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { LocalArchive } from "../adapters/archive/local.ts";
 import type { Archive } from "../adapters/archive/port.ts";
-import { Kafka, logLevel } from "kafkajs";
-import { KafkaBus } from "../adapters/bus/kafka.ts";
 import { MemoryBus } from "../adapters/bus/memory.ts";
 import { TOPICS } from "../adapters/bus/port.ts";
 import type { EnrichedAlert } from "../domain/alert.ts";
-import { loadConfig } from "../config.ts";
 import { setLogLevel } from "../log.ts";
-import { realServices, uniqueName } from "../tests/support/services.ts";
+import { kafkaFixture } from "../tests/support/kafka_fixture.ts";
 import { alertOutputs } from "./alert_outputs.ts";
 import { ARCHIVE_GROUP, ArchiveStage, hourFolder, objectKey } from "./archive.ts";
 
@@ -158,11 +155,7 @@ Deno.test("archive: on a bus that does not outlive the process it commits as it 
 });
 
 Deno.test("archive on Kafka: its group reaches the end past commit markers and an aborted transaction", async () => {
-  const prefix = `${uniqueName("archive")}.`;
-  const config = loadConfig({ KAFKA_BROKERS: realServices().kafkaBrokers, KAFKA_TOPIC_PREFIX: prefix });
-  const bus = new KafkaBus(config.kafka!, "archive-test");
-  const kafka = new Kafka({ brokers: realServices().kafkaBrokers.split(","), logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ transactionalId: `${prefix}tx`, idempotent: true, maxInFlightRequests: 1 });
+  const { prefix, bus, producer, close } = await kafkaFixture("archive");
   const dir = await Deno.makeTempDir();
   const archive = new LocalArchive(dir);
   const stage = new ArchiveStage({ bus, archive, settings: { flushMs: 200, maxRecords: 100 } });
@@ -172,7 +165,6 @@ Deno.test("archive on Kafka: its group reaches the end past commit markers and a
   const lag = () => bus.pending(ARCHIVE_GROUP, TOPICS.publicAlerts);
   try {
     await bus.ensureTopics([{ name: TOPICS.publicAlerts, partitions: 1 }]);
-    await producer.connect();
     // As enrichment writes them: in transactions, so each is followed by a commit marker.
     const tx = await producer.transaction();
     await tx.send({ topic, messages: records([alert(1), alert(2)]) });
@@ -189,8 +181,7 @@ Deno.test("archive on Kafka: its group reaches the end past commit markers and a
   } finally {
     await stage.stop();
     await stage.close();
-    await producer.disconnect();
-    await bus.close();
+    await close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -5,11 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
-import { loadConfig } from "../../config.ts";
 import { setLogLevel } from "../../log.ts";
-import { realServices, uniqueName } from "../../tests/support/services.ts";
-import { KafkaBus } from "./kafka.ts";
+import { kafkaFixture } from "../../tests/support/kafka_fixture.ts";
 import type { SubscribeOptions } from "./port.ts";
 
 setLogLevel("error");
@@ -23,15 +20,10 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15
 }
 
 Deno.test("kafka bus: onSkipped lets a group commit past an aborted transaction", async () => {
-  const prefix = `${uniqueName("aborted")}.`;
-  const config = loadConfig({ KAFKA_BROKERS: realServices().kafkaBrokers, KAFKA_TOPIC_PREFIX: prefix });
-  const bus = new KafkaBus(config.kafka!, "aborted-test");
-  const kafka = new Kafka({ brokers: realServices().kafkaBrokers.split(","), logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ transactionalId: `${prefix}tx`, idempotent: true, maxInFlightRequests: 1 });
+  const { prefix, bus, producer, close } = await kafkaFixture("aborted");
   const subs = [];
   try {
     await bus.ensureTopics([{ name: "t", partitions: 1 }]);
-    await producer.connect();
     const committed = await producer.transaction();
     await committed.send({ topic: `${prefix}t`, messages: [{ value: "a" }, { value: "b" }] });
     await committed.commit();
@@ -65,7 +57,6 @@ Deno.test("kafka bus: onSkipped lets a group commit past an aborted transaction"
       await s.stop();
       await s.close();
     }
-    await producer.disconnect();
-    await bus.close();
+    await close();
   }
 });
