@@ -7,6 +7,7 @@ import type { Archive } from "../adapters/archive/port.ts";
 import type { Bus } from "../adapters/bus/port.ts";
 import type { LocationStore, Store } from "../adapters/store/port.ts";
 import type { Config } from "../config.ts";
+import type { CommitWatch } from "../pipeline/commit_watch.ts";
 import type { LiveHub } from "../pipeline/live_hub.ts";
 import type { AlertActions } from "./alert_actions.ts";
 import type { Identity } from "./identity.ts";
@@ -37,7 +38,7 @@ export interface AppContext {
    * Tells a resuming SSE client's replay when the store holds every alert enriched
    * before the client came back (true), or that it did not within the time (false).
    */
-  storeCatchUp: { caughtUp(timeoutMs: number): Promise<boolean> };
+  storeCatchUp: Pick<CommitWatch, "caughtUp">;
   intake: ReportIntake;
   locations: LocationUpdates;
   identity: Identity;

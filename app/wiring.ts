@@ -93,21 +93,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     deliver: (event) => deliverLocally({ hub, tracker }, event, Date.now()),
   });
   const sinkStage = createSinkStage({ bus, alerts: store.alerts });
-  const sinkCommits = new CommitWatch({ progress: () => bus.progress(SINK_GROUP, TOPICS.enrichedAlerts) });
-  const storeCatchUp = {
-    /**
-     * True once the store holds every alert enriched before the call. Enrichment hands
-     * an alert to this instance's clients before publishing it, so the batches in flight
-     * publish first: then the topic's end, which the sink must reach, covers them too.
-     */
-    async caughtUp(timeoutMs: number): Promise<boolean> {
-      const deadline = Date.now() + timeoutMs;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([enrichStage.settled(), new Promise((r) => timer = setTimeout(r, timeoutMs))]);
-      clearTimeout(timer);
-      return await sinkCommits.caughtUp(Math.max(0, deadline - Date.now()));
-    },
-  };
+  const storeCatchUp = new CommitWatch({
+    progress: () => bus.progress(SINK_GROUP, TOPICS.enrichedAlerts),
+    settleFirst: () => enrichStage.settled(),
+  });
   const liveStage = createLiveStage({ bus, hub, tracker, instanceId: bootId });
   const alertActions = new AlertActions({
     bus,
@@ -136,12 +125,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       intervalMs: config.simReportIntervalS * 1000,
     })
     : undefined;
-  const sweeper = new Sweeper(
+  const sweeper = new Sweeper({
     store,
-    ownIndex ? proximity : undefined,
+    proximity: ownIndex ? proximity : undefined,
     tracker,
-    () => bus.deleteConsumed(ENRICH_GROUP, TOPICS.rawAlerts),
-  );
+    deleteEnrichedReports: () => bus.deleteConsumed(ENRICH_GROUP, TOPICS.rawAlerts),
+  });
   let started = false;
   const lag = new EventLoopLag();
   let heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -290,7 +279,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     lag.stop();
     await locationJob.stop();
     hub.closeAll("server shutting down");
-    sinkCommits.close();
+    storeCatchUp.close();
     const left = await drain(DRAIN_TIMEOUT_MS);
     if (left > 0) log.warn("app.drain_incomplete", { pending: left });
     // Enrichment first, so nothing new reaches the stages downstream while they stop.

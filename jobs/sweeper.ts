@@ -13,16 +13,22 @@ import { log } from "../log.ts";
 export class Sweeper {
   private timer?: ReturnType<typeof setTimeout>;
 
+  private readonly everyMs: number;
+
   constructor(
-    private readonly store: Store,
-    /** This instance's proximity index, when it is a copy separate from the store. */
-    private readonly proximity?: LocationStore,
-    private readonly tracker?: AlertTracker,
-    /** Deletes what enrichment has committed from `raw_alerts`; returns how many went. */
-    private readonly deleteEnrichedReports?: () => Promise<number>,
-    // Often enough that an expired location is gone from memory within seconds of its TTL.
-    private readonly everyMs = 10_000,
-  ) {}
+    private readonly deps: {
+      store: Store;
+      /** This instance's proximity index, when it is a copy separate from the store. */
+      proximity?: LocationStore;
+      tracker?: AlertTracker;
+      /** Deletes what enrichment has committed from `raw_alerts`; returns how many went. */
+      deleteEnrichedReports?: () => Promise<number>;
+      /** Often enough that an expired location is gone from memory within seconds of its TTL. */
+      everyMs?: number;
+    },
+  ) {
+    this.everyMs = deps.everyMs ?? 10_000;
+  }
 
   start(): void {
     // Each sweep is scheduled when the last one ends, at least `everyMs` later and
@@ -46,16 +52,16 @@ export class Sweeper {
 
   async sweep(now = Date.now()): Promise<{ locations: number; alerts: number; reports: number }> {
     // Memory first: quick, whatever the store's speed.
-    await this.proximity?.sweep(now);
-    this.tracker?.expire(now);
+    await this.deps.proximity?.sweep(now);
+    this.deps.tracker?.expire(now);
     // Apart from the store's sweeps, so that a broker that refuses it (no permission to
     // delete records) or is down does not keep expired locations in the store.
-    const reports = await this.deleteEnrichedReports?.().catch((err) => {
+    const reports = await this.deps.deleteEnrichedReports?.().catch((err) => {
       log.warn("sweeper.reports_not_deleted", { error: String(err) });
       return 0;
     }) ?? 0;
-    const locations = await this.store.locations.sweep(now);
-    const alerts = await this.store.alerts.sweep(now);
+    const locations = await this.deps.store.locations.sweep(now);
+    const alerts = await this.deps.store.alerts.sweep(now);
     if (locations + alerts + reports > 0) log.debug("sweeper.reclaimed", { locations, alerts, reports });
     return { locations, alerts, reports };
   }

@@ -32,6 +32,12 @@ export class CommitWatch {
   constructor(
     private readonly deps: {
       progress(): Promise<PartitionProgress[]>;
+      /**
+       * Work whose output must be on the topic before its end is read: this instance's
+       * enrichment hands an alert to its own clients before publishing it, so the
+       * batches it has in flight publish first, and the end then covers them too.
+       */
+      settleFirst?(): Promise<void>;
       pollMs?: number;
     },
   ) {}
@@ -40,10 +46,16 @@ export class CommitWatch {
    * Resolves true once the group has committed every offset the topic held when this
    * was called, false if that did not happen within `timeoutMs` (or the watch closed).
    */
-  caughtUp(timeoutMs: number): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      this.waiters.add({ arrivedAt: this.round, deadline: Date.now() + timeoutMs, resolve });
+  async caughtUp(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (this.deps.settleFirst) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.deps.settleFirst(), new Promise((r) => timer = setTimeout(r, timeoutMs))]);
+      clearTimeout(timer);
+    }
+    if (this.closed) return false;
+    return await new Promise((resolve) => {
+      this.waiters.add({ arrivedAt: this.round, deadline, resolve });
       if (!this.polling) this.poll();
     });
   }

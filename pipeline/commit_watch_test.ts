@@ -65,3 +65,20 @@ Deno.test("commit watch: one loop serves many waiters; closing lets them all go"
   assert.deepEqual(new Set(await all), new Set([false]));
   assert.equal(await watch.caughtUp(1_000), false, "closed");
 });
+
+Deno.test("commit watch: reads the topic's end only after settleFirst, so what that work published counts", async () => {
+  const { state, progress } = fakeGroup();
+  let settle = () => {};
+  const watch = new CommitWatch({ progress, pollMs: 5, settleFirst: () => new Promise((r) => settle = r) });
+  let settled: boolean | undefined;
+  const waiting = watch.caughtUp(5_000).then((v) => settled = v);
+  await new Promise((r) => setTimeout(r, 20));
+  // The work in flight publishes: the topic grows before its end is read.
+  state.ends = [12, 4];
+  settle();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(settled, undefined, "must reach 12, not the 10 it had when asked");
+  state.committed = [12, 4];
+  await waiting;
+  assert.equal(settled, true);
+});

@@ -241,9 +241,8 @@ export class KafkaBus implements Bus {
     return lagOf(await this.progress(groupId, topic));
   }
 
-  async progress(groupId: string, topic: string): Promise<PartitionProgress[]> {
-    const admin = await this.sharedAdmin();
-    try {
+  progress(groupId: string, topic: string): Promise<PartitionProgress[]> {
+    return this.withAdmin(async (admin) => {
       const [ends, committed] = await Promise.all([
         admin.fetchTopicOffsets(this.named(topic)),
         admin.fetchOffsets({ groupId: this.named(groupId), topics: [this.named(topic)] }),
@@ -258,39 +257,40 @@ export class KafkaBus implements Bus {
           start: Number(p.low),
         };
       });
-    } catch (err) {
-      // Reconnect next time rather than keep a broken client.
-      this.admin = undefined;
-      await admin.disconnect().catch(() => {});
-      throw err;
-    }
+    });
   }
 
   async deleteConsumed(groupId: string, topic: string): Promise<number> {
     const done = (await this.progress(groupId, topic)).filter((p) => p.committed > p.start);
     if (done.length === 0) return 0;
-    const admin = await this.sharedAdmin();
-    try {
-      await admin.deleteTopicRecords({
+    await this.withAdmin((admin) =>
+      admin.deleteTopicRecords({
         topic: this.named(topic),
         partitions: done.map((p) => ({ partition: p.partition, offset: String(p.committed) })),
-      });
-    } catch (err) {
-      this.admin = undefined;
-      await admin.disconnect().catch(() => {});
-      throw err;
-    }
+      })
+    );
     return done.reduce((n, p) => n + p.committed - p.start, 0);
   }
 
-  /** One admin connection for the frequent lag questions (stats, drain, warm-up). */
-  private async sharedAdmin(): Promise<Admin> {
+  /**
+   * Runs `fn` on the one admin connection kept for the frequent questions (lag, drain,
+   * warm-up, the sweeper's deletes); after an error it reconnects next time rather than
+   * keep a broken client.
+   */
+  private async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
     if (!this.admin) {
       const admin = this.kafka.admin();
       await admin.connect();
       this.admin = admin;
     }
-    return this.admin;
+    const admin = this.admin;
+    try {
+      return await fn(admin);
+    } catch (err) {
+      if (this.admin === admin) this.admin = undefined;
+      await admin.disconnect().catch(() => {});
+      throw err;
+    }
   }
 
   health() {
