@@ -196,13 +196,21 @@ export async function provision(cacheDir: string): Promise<void> {
   log(`provisioned ${jars.length} jars in ${seconds}s`);
 }
 
-/** Kafka's cluster ids are 16 random bytes in unpadded base64url (22 characters). */
-function randomClusterId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
+/**
+ * Kafka's cluster ids are 16 random bytes in unpadded base64url (22 characters). One in
+ * 64 starts with "-", which kafka-storage's argument parser takes for an option
+ * ("--cluster-id: expected one argument"); Kafka's own generator skips those, and so
+ * does this.
+ */
+export function randomClusterId(): string {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes))
+      .replaceAll("+", "-")
+      .replaceAll("/", "_")
+      .replace(/=+$/, "");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 function serverProperties(

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { cacheDir } from "./service.ts";
-import { provision, start } from "./kafka.ts";
+import { provision, randomClusterId, start } from "./kafka.ts";
 
 /** Whether a process with this pid still exists and has not exited. */
 function running(pid: number): boolean {
@@ -188,4 +188,11 @@ Deno.test("kafka: a detached broker runs in its own session and stops by pid", a
   }
   assert.equal(running(pid), false, "broker process should be gone after stop");
   await Deno.remove(dataDir, { recursive: true });
+});
+
+Deno.test("kafka: cluster ids are 22 base64url characters and never start with '-' (the format tool would take it for an option)", () => {
+  for (let i = 0; i < 5_000; i++) {
+    const id = randomClusterId();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/, id);
+  }
 });
