@@ -12,7 +12,7 @@ import { isUpdate } from "../domain/alert.ts";
 import type { AlertTracker } from "./alert_tracker.ts";
 import type { LiveHub } from "./live_hub.ts";
 import { decodeAlertEvent } from "./messages.ts";
-import { Stage } from "./runner.ts";
+import { commitPastSkipped, Stage } from "./runner.ts";
 
 /**
  * One alert or change to this instance's clients. Idempotent: the tracker applies an
@@ -47,6 +47,7 @@ export function createLiveStage(deps: {
     topic: TOPICS.enrichedAlerts,
     fromBeginning: false,
     commit: "auto",
+    onSkipped: commitPastSkipped("live"),
     // Push as soon as enrichment has produced, not when its transaction commits: if that
     // transaction aborts, the retry yields the same alert id and the hub drops the repeat.
     readUncommitted: true,

@@ -50,7 +50,7 @@ export interface StageOptions<T> {
   /** See the bus's SubscribeOptions.readUncommitted. */
   readUncommitted?: boolean;
   onRevoke?(topic: string, partition?: number): void;
-  /** See the bus's SubscribeOptions.onSkipped; "auto" stages commit past by default. */
+  /** See the bus's SubscribeOptions.onSkipped (commitPastSkipped for a stage that keeps nothing). */
   onSkipped?: SubscribeOptions["onSkipped"];
   /** First and longest wait between retries of a failing step. */
   backoffMs?: { initial: number; max: number };
@@ -83,12 +83,7 @@ export class Stage<T> {
       fromBeginning: o.fromBeginning,
       autoCommit: false,
       readUncommitted: o.readUncommitted,
-      onSkipped: o.onSkipped ?? (o.commit === "auto"
-        // An "auto" stage is done with a batch when its step returns: nothing waits behind.
-        ? (_partition, next, commit) => {
-          commit(next).catch((err) => log.debug("stage.skip_commit_failed", { stage: o.name, error: String(err) }));
-        }
-        : undefined),
+      onSkipped: o.onSkipped,
       onRevoke: o.onRevoke,
       handleBatch: (batch, ctx) => {
         const handling = this.handle(batch, ctx);
@@ -106,6 +101,16 @@ export class Stage<T> {
    */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** The group's committed offset for a partition of the stage's topic; -1 when the bus cannot say. */
+  private async committedThrough(partition: number): Promise<number> {
+    try {
+      const progress = await this.options.bus.progress(this.options.groupId, this.options.topic);
+      return progress.find((p) => p.partition === partition)?.committed ?? -1;
+    } catch {
+      return -1;
+    }
   }
 
   /** Stops taking batches and waits for the one in flight; commits still work after. */
@@ -132,11 +137,13 @@ export class Stage<T> {
     const next = batch.nextOffset;
     const { initial, max } = o.backoffMs ?? { initial: 100, max: 5_000 };
     let wait = initial;
+    let committing = false;
     for (let attempt = 1;; attempt++) {
       try {
         const outputs = good.length > 0 ? await o.step(good, batch, ctx) ?? [] : [];
         if (dead.length > 0) outputs.push({ topic: TOPICS.deadLetters, messages: dead });
         if (o.commit === "auto") {
+          committing = true;
           // Only a stage with output needs the atomic (transactional) path.
           if (outputs.some((out) => out.messages.length > 0)) await ctx.publishAndCommit(outputs, next);
           else await ctx.commit(next);
@@ -147,6 +154,8 @@ export class Stage<T> {
         return;
       } catch (err) {
         if (ctx.signal.aborted) throw err;
+        // Another run of the consumer has this batch now; retrying here would only hold it up.
+        if (ctx.stale?.()) throw err;
         this.stats.retries++;
         this.stats.lastError = err instanceof Error ? err.message : String(err);
         this.stats.lastErrorAt = new Date().toISOString();
@@ -155,10 +164,31 @@ export class Stage<T> {
         if (ctx.signal.aborted) throw new Error(`${o.name} stopped while retrying`);
         // A long outage must not get this consumer thrown out of its group.
         await ctx.heartbeat().catch(() => {});
+        // A commit whose answer was lost (the broker went away mid-commit) may have landed:
+        // doing the batch again would publish its output twice.
+        if (committing && await this.committedThrough(batch.partition) >= next) {
+          log.info("stage.commit_had_landed", { stage: o.name, partition: batch.partition, next });
+          this.stats.processed += good.length;
+          this.stats.deadLettered += dead.length;
+          return;
+        }
+        committing = false;
         wait = Math.min(wait * 2, max);
       }
     }
   }
+}
+
+/**
+ * onSkipped for a stage that reads a transactional topic, keeps nothing between batches
+ * and commits with plain commits: nothing waits behind a skipped fetch, so commit past
+ * it at once. Not for a stage that commits inside its own transactions (enrichment): a
+ * plain commit landing after a later transaction's would move its offset back.
+ */
+export function commitPastSkipped(stage: string): NonNullable<SubscribeOptions["onSkipped"]> {
+  return (_partition, next, commit) => {
+    commit(next).catch((err) => log.debug("stage.skip_commit_failed", { stage, error: String(err) }));
+  };
 }
 
 function deadLetter(stage: string, message: IncomingMessage, err: unknown): OutgoingMessage {

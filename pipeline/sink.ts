@@ -11,7 +11,7 @@ import type { AlertStore } from "../adapters/store/port.ts";
 import type { AlertEvent, AlertUpdate, EnrichedAlert } from "../domain/alert.ts";
 import { isUpdate } from "../domain/alert.ts";
 import { decodeAlertEvent } from "./messages.ts";
-import { Stage } from "./runner.ts";
+import { commitPastSkipped, Stage } from "./runner.ts";
 
 /** The sink's consumer group: its commits say what the store holds. */
 export const SINK_GROUP = "alertcircle-sink";
@@ -24,6 +24,9 @@ export function createSinkStage(deps: { bus: Bus; alerts: AlertStore }): Stage<A
     topic: TOPICS.enrichedAlerts,
     fromBeginning: true,
     commit: "auto",
+    // Its commits tell an SSE resume when the store holds everything (CommitWatch): they
+    // must reach the end past an aborted transaction's records too.
+    onSkipped: commitPastSkipped("sink"),
     decode: decodeAlertEvent,
     async step(items) {
       // New alerts first, then the changes: a change always follows its alert in the log.

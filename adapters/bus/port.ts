@@ -105,6 +105,12 @@ export interface BatchContext {
   heartbeat(): Promise<void>;
   /** Aborted when the subscription stops; long handlers should give up early. */
   signal: AbortSignal;
+  /**
+   * True once this batch belongs to a consumer run that has ended (the bus restarted its
+   * consumer, or the partition moved): another run will deliver it again, so a handler
+   * retrying it should give up rather than keep the partition waiting.
+   */
+  stale?(): boolean;
 }
 
 export interface SubscribeOptions {
