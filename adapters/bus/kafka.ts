@@ -17,6 +17,7 @@ import type { Config } from "../../config.ts";
 import { log } from "../../log.ts";
 import { Coalescer } from "./coalescer.ts";
 import { ensureKafkaTopics } from "./kafka_topics.ts";
+import { PartitionGate } from "./partition_gate.ts";
 import type {
   Batch,
   BatchContext,
@@ -169,6 +170,9 @@ export class KafkaBus implements Bus {
     let inFlight = 0;
     let idle: (() => void) | undefined;
     const stopping = new AbortController();
+    const gate = new PartitionGate();
+    const commit = (partition: number, next: number) =>
+      commits.submit({ topic, partition, offset: next }).then(() => gate.noteCommitted(partition, next));
     // After any (re)join kafkajs resumes every partition from its committed offset, so
     // whatever a stage buffered without committing will come again: let it drop that.
     consumer.on(consumer.events.GROUP_JOIN, () => options.onRevoke?.(options.topic));
@@ -178,8 +182,11 @@ export class KafkaBus implements Bus {
       // and reports it as a batch of size 0, after the partition's earlier batches.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.batchSize > 0 || payload.topic !== topic || stopping.signal.aborted) return;
-        const commit = (next: number) => commits.submit({ topic, partition: payload.partition, offset: next });
-        options.onSkipped!(payload.partition, Number(payload.lastOffset) + 1, commit);
+        options.onSkipped!(
+          payload.partition,
+          Number(payload.lastOffset) + 1,
+          (next) => commit(payload.partition, next),
+        );
       });
     }
     await consumer.connect();
@@ -191,20 +198,32 @@ export class KafkaBus implements Bus {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0 || stopping.signal.aborted) return;
         inFlight++;
+        const release = await gate.enter(batch.partition);
         try {
+          if (!isRunning() || isStale() || stopping.signal.aborted) return;
+          const nextOffset = Number(batch.lastOffset()) + 1;
+          // What an earlier run of this consumer committed while this batch waited.
+          const done = gate.committedThrough(batch.partition);
+          const fresh = batch.messages.filter((m) => Number(m.offset) >= done);
+          if (fresh.length === 0) {
+            resolveOffset(String(nextOffset - 1));
+            return;
+          }
           const b: Batch = {
             topic: options.topic,
             partition: batch.partition,
-            messages: batch.messages.map((m) => fromKafka(options.topic, batch.partition, m)),
+            messages: fresh.map((m) => fromKafka(options.topic, batch.partition, m)),
             // Past any commit markers and aborted messages the fetch brought after the last message.
-            nextOffset: Number(batch.lastOffset()) + 1,
+            nextOffset,
           };
           const tp = { topic, partition: batch.partition };
           const ctx: BatchContext = {
             signal: stopping.signal,
+            stale: () => !isRunning() || isStale(),
             heartbeat,
-            commit: (next) => commits.submit({ ...tp, offset: next }),
-            publishAndCommit: (outputs, next) => this.transact(options.groupId, outputs, tp, next),
+            commit: (next) => commit(batch.partition, next),
+            publishAndCommit: (outputs, next) =>
+              this.transact(options.groupId, outputs, tp, next).then(() => gate.noteCommitted(batch.partition, next)),
           };
           try {
             await options.handleBatch(b, ctx);
@@ -219,6 +238,7 @@ export class KafkaBus implements Bus {
           resolveOffset(String(b.nextOffset - 1));
           this.lastSuccess = Date.now();
         } finally {
+          release();
           inFlight--;
           if (inFlight === 0) idle?.();
         }
